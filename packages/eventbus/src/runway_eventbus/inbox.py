@@ -1,0 +1,30 @@
+"""Consumer-side deduplication: one row per (consumer, event id)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+
+class Inbox:
+    def __init__(self, table: sa.Table, consumer: str) -> None:
+        self._table = table
+        self._consumer = consumer
+
+    def first_delivery(self, session: Session, event_id: str) -> bool:
+        """Record the event in the caller's transaction; False if already handled.
+
+        Uses INSERT … ON CONFLICT DO NOTHING so a concurrent duplicate waits for
+        the first transaction instead of aborting this one.
+        """
+        dialect = session.get_bind().dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = (
+            insert(self._table)
+            .values(consumer=self._consumer, event_id=event_id, processed_at=datetime.now(UTC))
+            .on_conflict_do_nothing()
+        )
+        return session.execute(statement).rowcount == 1

@@ -1,0 +1,50 @@
+"""Stage events in the same transaction as the business rows that caused them."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from opentelemetry import propagate
+from sqlalchemy.orm import Session
+
+from runway_contracts import CloudEvent, Event
+
+
+class Outbox:
+    """Writes CloudEvents into a service's `outbox` table.
+
+    The row's `event_id` is the CloudEvent `id` and, when the relay publishes
+    it, the `Nats-Msg-Id` header. The current trace context is stored with the
+    row so the consumer's span joins the producer's trace.
+    """
+
+    def __init__(self, table: sa.Table, source: str) -> None:
+        self._table = table
+        self._source = source
+
+    def stage(self, session: Session, event: Event, *, subject_id: str) -> str:
+        event_id = str(uuid.uuid4())
+        now = datetime.now(UTC)
+        envelope = CloudEvent(
+            id=event_id,
+            source=self._source,
+            type=event.TYPE,
+            subject=subject_id,
+            time=now,
+            data=event.model_dump(mode="json"),
+        )
+        headers: dict[str, str] = {}
+        propagate.inject(headers)
+        session.execute(
+            self._table.insert().values(
+                event_id=event_id,
+                subject=event.TYPE,
+                body=envelope.model_dump_json(exclude_none=True).encode(),
+                headers=headers,
+                created_at=now,
+            )
+        )
+        session.info["outbox_staged"] = True
+        return event_id

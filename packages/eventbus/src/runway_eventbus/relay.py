@@ -1,0 +1,143 @@
+"""Publishes staged outbox rows to JetStream and marks them only after the ack."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+
+import anyio
+import sqlalchemy as sa
+from nats.js import JetStreamContext
+from prometheus_client import CollectorRegistry, Counter, Gauge
+from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
+
+
+class OutboxRelay:
+    """Moves events from a service's outbox table to JetStream.
+
+    Wakes when a transaction that staged events commits (`wake()`, callable
+    from any thread) and polls as a fallback, so events staged by another
+    process or left behind by a crash are published too. If NATS is down the
+    rows simply wait; the JetStream duplicate window plus consumer inboxes make
+    a re-publish after a crash between ack and mark harmless.
+    """
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        table: sa.Table,
+        jetstream: JetStreamContext,
+        registry: CollectorRegistry,
+        *,
+        batch_size: int = 200,
+        poll_interval: float = 1.0,
+        publish_timeout: float = 5.0,
+    ) -> None:
+        self._sessions = sessions
+        self._table = table
+        self._js = jetstream
+        self._batch_size = batch_size
+        self._poll_interval = poll_interval
+        self._publish_timeout = publish_timeout
+        self._wakeup = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping = False
+        self._published = Counter(
+            "runway_outbox_published", "Outbox events acknowledged by JetStream", registry=registry
+        )
+        self._pending = Gauge(
+            "runway_outbox_pending", "Outbox events not yet published", registry=registry
+        )
+        self._oldest_age = Gauge(
+            "runway_outbox_oldest_age_seconds",
+            "Age of the oldest unpublished outbox event",
+            registry=registry,
+        )
+
+    def wake(self) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._wakeup.set)
+
+    async def run(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        backoff = self._poll_interval
+        while not self._stopping:
+            try:
+                published = await self.publish_pending()
+                backoff = self._poll_interval
+            except Exception as error:  # NATS or database down: keep the rows, try again
+                log.warning("outbox relay could not publish: %s", error)
+                published = 0
+                backoff = min(backoff * 2, 10.0)
+            if published >= self._batch_size:
+                continue
+            self._wakeup.clear()
+            try:
+                await asyncio.wait_for(self._wakeup.wait(), timeout=backoff)
+            except TimeoutError:
+                pass
+
+    async def stop(self) -> None:
+        """Stop after one last attempt to flush what is pending."""
+        self._stopping = True
+        self._wakeup.set()
+        try:
+            await asyncio.wait_for(self.publish_pending(), timeout=self._publish_timeout)
+        except Exception as error:
+            log.warning("outbox relay stopped with events pending: %s", error)
+
+    async def publish_pending(self) -> int:
+        rows = await anyio.to_thread.run_sync(self._claim_batch)
+        if not rows:
+            self._pending.set(0)
+            self._oldest_age.set(0)
+            return 0
+        results = await asyncio.gather(
+            *(self._publish(row) for row in rows), return_exceptions=True
+        )
+        acked = [row.seq for row, result in zip(rows, results, strict=True) if result is True]
+        if acked:
+            await anyio.to_thread.run_sync(self._mark_published, acked)
+            self._published.inc(len(acked))
+        failures = [r for r in results if isinstance(r, BaseException)]
+        if failures:
+            raise failures[0]
+        return len(acked)
+
+    async def _publish(self, row: sa.Row[tuple[object, ...]]) -> bool:
+        headers = {**row.headers, "Nats-Msg-Id": row.event_id}
+        await self._js.publish(row.subject, row.body, timeout=self._publish_timeout, headers=headers)
+        return True
+
+    def _claim_batch(self) -> list[sa.Row[tuple[object, ...]]]:
+        t = self._table
+        with self._sessions() as session:
+            rows = session.execute(
+                sa.select(t.c.seq, t.c.event_id, t.c.subject, t.c.body, t.c.headers, t.c.created_at)
+                .where(t.c.published_at.is_(None))
+                .order_by(t.c.seq)
+                .limit(self._batch_size)
+            ).all()
+            self._pending.set(
+                session.scalar(
+                    sa.select(sa.func.count()).select_from(t).where(t.c.published_at.is_(None))
+                )
+                or 0
+            )
+        if rows:
+            oldest = rows[0].created_at
+            if oldest.tzinfo is None:  # SQLite returns naive datetimes
+                oldest = oldest.replace(tzinfo=UTC)
+            self._oldest_age.set((datetime.now(UTC) - oldest).total_seconds())
+        return list(rows)
+
+    def _mark_published(self, seqs: list[int]) -> None:
+        with self._sessions.begin() as session:
+            session.execute(
+                self._table.update()
+                .where(self._table.c.seq.in_(seqs))
+                .values(published_at=datetime.now(UTC))
+            )

@@ -1,0 +1,112 @@
+"""Messaging lifecycle of one service process: broker, consumers, outbox relay.
+
+Starting never waits for NATS: when the server is down the service still
+starts and accepts work (it lands in the outbox), and connects in the
+background; `/readyz` reports NATS unreachable until it is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import sqlalchemy as sa
+from faststream.nats import NatsBroker
+from faststream.nats.opentelemetry import NatsTelemetryMiddleware
+from opentelemetry.sdk.trace import TracerProvider
+from prometheus_client import CollectorRegistry
+from sqlalchemy.orm import Session, sessionmaker
+
+from runway_eventbus.consumer import ReliableConsumers, Subscription
+from runway_eventbus.relay import OutboxRelay
+
+log = logging.getLogger(__name__)
+
+
+class Messaging:
+    def __init__(
+        self,
+        nats_url: str,
+        sessions: sessionmaker[Session],
+        outbox: sa.Table,
+        registry: CollectorRegistry,
+        tracer_provider: TracerProvider,
+        *,
+        graceful_timeout: float = 15.0,
+    ) -> None:
+        self.broker = NatsBroker(
+            nats_url,
+            middlewares=[NatsTelemetryMiddleware(tracer_provider=tracer_provider)],
+            graceful_timeout=graceful_timeout,
+            max_reconnect_attempts=-1,
+            reconnect_time_wait=0.5,
+            connect_timeout=2,
+        )
+        self._sessions = sessions
+        self._outbox = outbox
+        self._registry = registry
+        self._subscriptions: list[Subscription] = []
+        self._consumers = ReliableConsumers(self.broker, registry)
+        self.relay: OutboxRelay | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._connected = asyncio.Event()
+
+    def add_subscription(self, subscription: Subscription) -> None:
+        self._subscriptions.append(subscription)
+        self._consumers.subscribe(subscription)
+
+    def wake_relay(self) -> None:
+        if self.relay is not None:
+            self.relay.wake()
+
+    async def start(self) -> None:
+        self._tasks.append(asyncio.create_task(self._connect_then_run()))
+
+    async def wait_connected(self, timeout: float) -> bool:
+        try:
+            await asyncio.wait_for(self._connected.wait(), timeout)
+            return True
+        except TimeoutError:
+            return False
+
+    async def _connect_then_run(self) -> None:
+        delay = 0.2
+        while True:
+            try:
+                await self.broker.connect()
+                break
+            except Exception as error:
+                log.warning("NATS not reachable yet (%s); retrying in %.1fs", error, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+        js = self.broker.connection.jetstream()
+        self.relay = OutboxRelay(self._sessions, self._outbox, js, self._registry)
+        self._tasks.append(asyncio.create_task(self.relay.run()))
+        while True:
+            try:
+                await self._consumers.load_policies(js, self._subscriptions)
+                await self.broker.start()
+                break
+            except Exception as error:  # streams not applied yet, or NATS flapping
+                log.warning("cannot start consumers yet (%s); retrying", error)
+                await asyncio.sleep(1.0)
+        self._connected.set()
+
+    def is_connected(self) -> bool:
+        return self._connected.is_set() and self.broker.connection.is_connected
+
+    async def stop(self) -> None:
+        """Drain in-flight messages, flush the outbox once more, disconnect."""
+        if self._connected.is_set():
+            await self.broker.stop()  # waits up to graceful_timeout for handlers
+        if self.relay is not None:
+            await self.relay.stop()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if not self._connected.is_set():
+            return
+        try:
+            await self.broker.connection.close()
+        except Exception:
+            pass

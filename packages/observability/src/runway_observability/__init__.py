@@ -1,0 +1,1 @@
+"""Telemetry setup shared by every Runway service (and nothing else)."""

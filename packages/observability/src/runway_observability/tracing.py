@@ -1,0 +1,25 @@
+"""OpenTelemetry tracer provider for one service process.
+
+Spans go to an OTLP/HTTP collector when an endpoint is configured
+(`RUNWAY_OTEL_EXPORTER_OTLP_ENDPOINT` or the standard `OTEL_EXPORTER_OTLP_*`
+variables); otherwise they are created, so trace ids still reach the logs and
+cross NATS, but not exported.
+"""
+
+from __future__ import annotations
+
+import os
+
+from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+
+
+def create_tracer_provider(service_name: str, otlp_endpoint: str | None) -> TracerProvider:
+    provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+    endpoint = otlp_endpoint or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+    if endpoint:
+        exporter = OTLPSpanExporter(endpoint=endpoint.rstrip("/") + "/v1/traces")
+        provider.add_span_processor(BatchSpanProcessor(exporter))
+    return provider

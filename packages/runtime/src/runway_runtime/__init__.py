@@ -1,0 +1,1 @@
+"""Hosting one Runway service process; each service's bootstrap.py composes it."""

@@ -1,0 +1,98 @@
+"""Builds a service's FastAPI app around its database, telemetry and messaging."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import anyio
+import sqlalchemy as sa
+from fastapi import FastAPI
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+from opentelemetry.sdk.trace import TracerProvider
+from prometheus_client import CollectorRegistry
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from runway_eventbus.consumer import Subscription
+from runway_eventbus.outbox import Outbox
+from runway_eventbus.runtime import Messaging
+from runway_eventbus.unit_of_work import UnitOfWork
+from runway_observability.probes import probes_router
+from runway_observability.tracing import create_tracer_provider
+from runway_runtime.settings import CommonSettings
+from runway_storage import create_database_engine, database_reachable
+
+
+@dataclass
+class ServiceHost:
+    """What a service's composition root wires its handlers and routes to."""
+
+    name: str
+    settings: CommonSettings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    registry: CollectorRegistry
+    tracer_provider: TracerProvider
+    outbox: Outbox
+    messaging: Messaging
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self.sessions, self.outbox, self.messaging.wake_relay)
+
+
+def create_host(
+    name: str,
+    settings: CommonSettings,
+    database_url: str,
+    outbox_table: sa.Table,
+    subscriptions: Callable[[ServiceHost], list[Subscription]] = lambda host: [],
+) -> ServiceHost:
+    registry = CollectorRegistry()
+    tracer_provider = create_tracer_provider(f"runway-{name}", settings.otel_exporter_otlp_endpoint)
+    engine = create_database_engine(database_url)
+    SQLAlchemyInstrumentor().instrument(engine=engine, tracer_provider=tracer_provider)
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    messaging = Messaging(settings.nats_url, sessions, outbox_table, registry, tracer_provider)
+    host = ServiceHost(
+        name=name,
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        registry=registry,
+        tracer_provider=tracer_provider,
+        outbox=Outbox(outbox_table, source=f"/runway/{name}"),
+        messaging=messaging,
+    )
+    for subscription in subscriptions(host):
+        messaging.add_subscription(subscription)
+    return host
+
+
+def create_service_app(host: ServiceHost, *, title: str, description: str) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await host.messaging.start()
+        try:
+            yield
+        finally:
+            await host.messaging.stop()
+            host.tracer_provider.shutdown()
+            host.engine.dispose()
+
+    app = FastAPI(title=title, description=description, lifespan=lifespan, version="1")
+    app.state.host = host
+
+    async def database_ready() -> bool:
+        return await anyio.to_thread.run_sync(database_reachable, host.engine)
+
+    async def nats_ready() -> bool:
+        return host.messaging.is_connected()
+
+    app.include_router(probes_router(host.registry, {"database": database_ready, "nats": nats_ready}))
+    FastAPIInstrumentor.instrument_app(
+        app, tracer_provider=host.tracer_provider, excluded_urls="livez,readyz,metrics"
+    )
+    return app

@@ -1,0 +1,28 @@
+"""Settings every service shares, read from `RUNWAY_*` environment variables."""
+
+from __future__ import annotations
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_ADMIN_TOKEN = "dev-admin-token"
+
+
+class CommonSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RUNWAY_", extra="ignore")
+
+    environment: str = "development"
+    nats_url: str = "nats://127.0.0.1:4222"
+    data_dir: str = ".runway"
+    admin_token: str = DEV_ADMIN_TOKEN
+    otel_exporter_otlp_endpoint: str | None = None
+    log_level: str = "INFO"
+
+    def sqlite_url(self, service: str) -> str:
+        return f"sqlite:///{self.data_dir}/{service}.db"
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_defaults(self) -> CommonSettings:
+        if self.environment != "development" and self.admin_token == DEV_ADMIN_TOKEN:
+            raise ValueError("RUNWAY_ADMIN_TOKEN must be set outside development")
+        return self

@@ -1,0 +1,42 @@
+"""Engines for SQLite (the default) and PostgreSQL (production)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine, make_url
+
+
+def create_database_engine(url: str, **kwargs: Any) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, connect_args={"timeout": 30}, **kwargs)
+        sa.event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    if parsed.drivername == "postgresql":  # psycopg 3 is the driver we ship
+        url = str(parsed.set(drivername="postgresql+psycopg"))
+    return sa.create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True, **kwargs)
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    # WAL lets readers (the outbox relay, the compliance view) run beside the
+    # writer; synchronous=FULL keeps a committed 2xx durable across power loss.
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def database_reachable(engine: Engine) -> bool:
+    try:
+        with engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+        return True
+    except sa.exc.SQLAlchemyError:
+        return False

@@ -1,0 +1,15 @@
+"""Intake settings, read from `RUNWAY_*` environment variables."""
+
+from __future__ import annotations
+
+from runway_runtime.settings import CommonSettings
+
+
+class Settings(CommonSettings):
+    intake_database_url: str | None = None
+    intake_port: int = 8001
+    intake_max_body_bytes: int = 64 * 1024
+
+    @property
+    def database_url(self) -> str:
+        return self.intake_database_url or self.sqlite_url("intake")

@@ -1,0 +1,1 @@
+"""How the world reaches intake: HTTP routes and the command line."""

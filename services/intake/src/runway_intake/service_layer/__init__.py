@@ -1,0 +1,1 @@
+"""Intake's use cases, each a plain function over a unit of work."""
