@@ -28,3 +28,11 @@ class Inbox:
             .on_conflict_do_nothing()
         )
         return session.execute(statement).rowcount == 1
+
+    def already_handled(self, session: Session, event_id: str) -> bool:
+        """True if this consumer committed this event before (read-only check)."""
+        t = self._table
+        found = session.execute(
+            sa.select(t.c.event_id).where(t.c.consumer == self._consumer, t.c.event_id == event_id)
+        ).first()
+        return found is not None

@@ -1,0 +1,4 @@
+from runway_donations.adapters.tables import metadata
+from runway_storage.alembic_env import run_migrations
+
+run_migrations(metadata)

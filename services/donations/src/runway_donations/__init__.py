@@ -1,0 +1,1 @@
+"""Runway donations: verified provider webhooks, an append-only ledger in cents."""

@@ -1,0 +1,1 @@
+"""Donations' adapters: its tables."""

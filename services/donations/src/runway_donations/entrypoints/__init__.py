@@ -1,0 +1,1 @@
+"""How the world reaches donations: provider webhooks, the command line."""

@@ -1,0 +1,1 @@
+"""Donations' use cases."""

@@ -1,0 +1,1 @@
+"""Runway matching: the race catalog, and the races each lead could run for."""

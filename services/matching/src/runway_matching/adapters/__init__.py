@@ -1,0 +1,1 @@
+"""Matching's adapters: its tables, the shipped geography, the sample catalog."""

@@ -1,0 +1,75 @@
+"""Matching's tables (matching's own database)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from runway_eventbus.tables import inbox_table, outbox_table
+
+metadata = sa.MetaData()
+
+elections = sa.Table(
+    "elections",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(300), nullable=False),
+    sa.Column("election_date", sa.Date, nullable=False),
+    sa.Column("jurisdiction_id", sa.String(300), nullable=False),
+    sa.Column("source", sa.String(50), nullable=False),
+    sa.Column("source_id", sa.String(200), nullable=False),
+    sa.UniqueConstraint("source", "source_id"),
+)
+
+positions = sa.Table(
+    "positions",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(300), nullable=False),
+    sa.Column("level", sa.String(20), nullable=False),
+    sa.Column("office_type", sa.String(50), nullable=False),
+    sa.Column("division_id", sa.String(300), nullable=False, index=True),
+    sa.Column("seats", sa.Integer, nullable=False),
+    sa.Column("partisan", sa.Boolean, nullable=False),
+    sa.Column("minimum_age", sa.Integer),
+    sa.Column("source", sa.String(50), nullable=False),
+    sa.Column("source_id", sa.String(200), nullable=False),
+    sa.UniqueConstraint("source", "source_id"),
+)
+
+races = sa.Table(
+    "races",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("position_id", sa.String(64), sa.ForeignKey("positions.id"), nullable=False),
+    sa.Column("election_id", sa.String(64), sa.ForeignKey("elections.id"), nullable=False),
+    sa.Column("division_id", sa.String(300), nullable=False, index=True),
+    sa.Column("seats_up", sa.Integer, nullable=False),
+    sa.Column("filing_opens", sa.DateTime(timezone=True)),
+    sa.Column("filing_closes", sa.DateTime(timezone=True)),
+    sa.Column("sample", sa.Boolean, nullable=False),
+    sa.Column("source", sa.String(50), nullable=False),
+    sa.Column("source_id", sa.String(200), nullable=False),
+    sa.UniqueConstraint("source", "source_id"),
+)
+
+lead_matches = sa.Table(
+    "lead_matches",
+    metadata,
+    sa.Column("lead_id", sa.String(36), primary_key=True),
+    sa.Column("race_id", sa.String(64), primary_key=True),
+    sa.Column("matched_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+lead_locations = sa.Table(
+    "lead_locations",
+    metadata,
+    sa.Column("lead_id", sa.String(36), primary_key=True),
+    sa.Column("postal_code", sa.String(5)),
+    sa.Column("division_ids", sa.JSON, nullable=False),
+    sa.Column("birth_date", sa.Date),
+    sa.Column("interests", sa.JSON, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+outbox = outbox_table(metadata)
+inbox = inbox_table(metadata)

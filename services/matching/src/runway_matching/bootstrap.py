@@ -1,0 +1,29 @@
+"""Composition root: builds matching's app from settings."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from runway_matching.adapters import tables
+from runway_matching.adapters.geography_index import GeographyIndex
+from runway_matching.config import Settings
+from runway_matching.entrypoints.http import router
+from runway_matching.entrypoints.subscribers import subscriptions
+from runway_runtime.host import create_host, create_service_app
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+    geography = GeographyIndex.load()
+    host = create_host(
+        "matching", settings, settings.database_url, tables.outbox,
+        subscriptions=lambda h: subscriptions(h, geography),
+    )
+    app = create_service_app(
+        host,
+        title="Runway matching",
+        description="The race catalog, and the races each person could run for near them.",
+    )
+    app.state.geography = geography
+    app.include_router(router)
+    return app

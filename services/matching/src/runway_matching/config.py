@@ -1,0 +1,14 @@
+"""Matching settings, read from `RUNWAY_*` environment variables."""
+
+from __future__ import annotations
+
+from runway_runtime.settings import CommonSettings
+
+
+class Settings(CommonSettings):
+    matching_database_url: str | None = None
+    matching_port: int = 8002
+
+    @property
+    def database_url(self) -> str:
+        return self.matching_database_url or self.sqlite_url("matching")

@@ -1,0 +1,1 @@
+"""How the world reaches matching: HTTP routes, event subscribers, the command line."""

@@ -1,0 +1,29 @@
+"""Matching's event subscribers: translate the contract, delegate to the service layer."""
+
+from __future__ import annotations
+
+import anyio
+
+from runway_contracts import CloudEvent, Event
+from runway_contracts.intake import LEAD_RECEIVED, LeadReceived
+from runway_contracts.streams import INTAKE
+from runway_eventbus.consumer import Subscription
+from runway_eventbus.inbox import Inbox
+from runway_matching.adapters import tables
+from runway_matching.adapters.geography_index import GeographyIndex
+from runway_matching.service_layer.match_lead import match_lead
+from runway_runtime.host import ServiceHost
+
+LEAD_RECEIVED_DURABLE = "matching-lead-received-v1"
+
+
+def subscriptions(host: ServiceHost, geography: GeographyIndex) -> list[Subscription]:
+    inbox = Inbox(tables.inbox, LEAD_RECEIVED_DURABLE)
+
+    async def on_lead_received(envelope: CloudEvent, event: Event) -> None:
+        assert isinstance(event, LeadReceived)
+        await anyio.to_thread.run_sync(
+            match_lead, envelope.id, event, host.unit_of_work(), inbox, geography
+        )
+
+    return [Subscription(INTAKE, LEAD_RECEIVED_DURABLE, LEAD_RECEIVED, on_lead_received)]

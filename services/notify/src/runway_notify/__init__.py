@@ -1,0 +1,1 @@
+"""Runway notify: turns events into email and SMS, with consent, once."""

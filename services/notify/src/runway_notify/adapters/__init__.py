@@ -1,0 +1,1 @@
+"""Notify's adapters: tables, templates, the SMTP channel."""

@@ -1,0 +1,1 @@
+"""Notify's rules: who may be told what, on which channel, and never twice."""

@@ -1,0 +1,1 @@
+"""How the world reaches notify: event subscribers, HTTP routes, the command line."""

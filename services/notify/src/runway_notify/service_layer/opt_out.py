@@ -1,0 +1,36 @@
+"""Opting an address out: suppress it at once and tell the other services."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from runway_contracts.notify import ContactOptedOut
+from runway_eventbus.unit_of_work import UnitOfWork
+from runway_notify.adapters.tables import contacts, suppressions
+
+
+def opt_out(uow: UnitOfWork, channel: str, address: str, source: str) -> bool:
+    """True if this changed anything (a repeated click is harmless)."""
+    with uow:
+        session = uow.session
+        now = datetime.now(UTC)
+        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        created = session.execute(
+            insert(suppressions)
+            .values(channel=channel, address=address, reason=source, created_at=now)
+            .on_conflict_do_nothing()
+        ).rowcount
+        if not created:
+            return False
+        column = contacts.c.email if channel == "email" else contacts.c.phone
+        lead_id = session.scalar(sa.select(contacts.c.lead_id).where(column == address))
+        uow.outbox.stage(
+            session,
+            ContactOptedOut(channel=channel, address=address, lead_id=lead_id, source=source, opted_out_at=now),  # type: ignore[arg-type]
+            subject_id=lead_id or address,
+        )
+        uow.commit()
+        return True
