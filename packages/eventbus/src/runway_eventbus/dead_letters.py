@@ -41,6 +41,8 @@ async def _stream_messages(js: JetStreamContext, stream: str):  # type: ignore[n
         info = await js.stream_info(stream)
     except NotFoundError:
         return
+    if not info.state.messages:
+        return
     for seq in range(info.state.first_seq, info.state.last_seq + 1):
         try:
             yield await js.get_msg(stream, seq)

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+
+from runway_storage import insert_if_absent
 
 
 class Inbox:
@@ -20,14 +21,8 @@ class Inbox:
         Uses INSERT … ON CONFLICT DO NOTHING so a concurrent duplicate waits for
         the first transaction instead of aborting this one.
         """
-        dialect = session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        statement = (
-            insert(self._table)
-            .values(consumer=self._consumer, event_id=event_id, processed_at=datetime.now(UTC))
-            .on_conflict_do_nothing()
-        )
-        return session.execute(statement).rowcount == 1
+        values = {"consumer": self._consumer, "event_id": event_id, "processed_at": datetime.now(UTC)}
+        return insert_if_absent(session, self._table, values)
 
     def already_handled(self, session: Session, event_id: str) -> bool:
         """True if this consumer committed this event before (read-only check)."""

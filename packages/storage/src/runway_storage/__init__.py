@@ -2,5 +2,13 @@
 
 from runway_storage.engine import create_database_engine, database_reachable
 from runway_storage.migrate import upgrade_to_head
+from runway_storage.upserts import insert_if_absent, insert_many_if_absent, upsert
 
-__all__ = ["create_database_engine", "database_reachable", "upgrade_to_head"]
+__all__ = [
+    "create_database_engine",
+    "database_reachable",
+    "insert_if_absent",
+    "insert_many_if_absent",
+    "upgrade_to_head",
+    "upsert",
+]

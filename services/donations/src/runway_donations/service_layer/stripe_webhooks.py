@@ -8,19 +8,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from runway_contracts.donations import ContributionSucceeded, DonorRef
 from runway_donations.adapters.tables import contributions, donors, ledger_entries, webhook_events
 from runway_donations.domain.stripe_events import PaidInvoice, paid_invoice
 from runway_eventbus.unit_of_work import UnitOfWork
+from runway_storage import insert_if_absent
 
 HANDLED = {"invoice.paid"}
-
-
-def _insert(session: Session) -> Any:
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
 def receive_stripe_event(body: bytes, event: dict[str, Any], uow: UnitOfWork) -> str:
@@ -29,14 +25,15 @@ def receive_stripe_event(body: bytes, event: dict[str, Any], uow: UnitOfWork) ->
         session = uow.session
         row_id = str(uuid.uuid4())
         status = "processed" if event["type"] in HANDLED else "ignored"
-        stored = session.execute(
-            _insert(session)(webhook_events)
-            .values(
-                id=row_id, provider="stripe", provider_event_id=event["id"], event_type=event["type"],
-                payload=body, received_at=datetime.now(UTC), status=status,
-            )
-            .on_conflict_do_nothing()
-        ).rowcount
+        stored = insert_if_absent(
+            session,
+            webhook_events,
+            {
+                "id": row_id, "provider": "stripe", "provider_event_id": event["id"],
+                "event_type": event["type"], "payload": body, "received_at": datetime.now(UTC),
+                "status": status,
+            },
+        )
         if not stored:
             return "duplicate"
         if event["type"] == "invoice.paid":
@@ -46,13 +43,13 @@ def receive_stripe_event(body: bytes, event: dict[str, Any], uow: UnitOfWork) ->
 
 
 def _donor_id(session: Session, invoice: PaidInvoice) -> str:
-    session.execute(
-        _insert(session)(donors)
-        .values(
-            id=str(uuid.uuid4()), provider="stripe", provider_customer_id=invoice.customer_id,
-            email=invoice.email, name=invoice.name, created_at=datetime.now(UTC),
-        )
-        .on_conflict_do_nothing()
+    insert_if_absent(
+        session,
+        donors,
+        {
+            "id": str(uuid.uuid4()), "provider": "stripe", "provider_customer_id": invoice.customer_id,
+            "email": invoice.email, "name": invoice.name, "created_at": datetime.now(UTC),
+        },
     )
     return str(session.scalar(
         sa.select(donors.c.id).where(donors.c.provider == "stripe", donors.c.provider_customer_id == invoice.customer_id)
@@ -63,15 +60,15 @@ def _record_paid_invoice(uow: UnitOfWork, source_event_id: str, invoice: PaidInv
     session = uow.session
     donor_id = _donor_id(session, invoice)
     contribution_id = str(uuid.uuid4())
-    created = session.execute(
-        _insert(session)(contributions)
-        .values(
-            id=contribution_id, provider="stripe", provider_payment_id=invoice.invoice_id,
-            donor_id=donor_id, amount_cents=invoice.amount_cents, currency=invoice.currency,
-            recurring_plan_ref=invoice.subscription_id, paid_at=invoice.paid_at,
-        )
-        .on_conflict_do_nothing()
-    ).rowcount
+    created = insert_if_absent(
+        session,
+        contributions,
+        {
+            "id": contribution_id, "provider": "stripe", "provider_payment_id": invoice.invoice_id,
+            "donor_id": donor_id, "amount_cents": invoice.amount_cents, "currency": invoice.currency,
+            "recurring_plan_ref": invoice.subscription_id, "paid_at": invoice.paid_at,
+        },
+    )
     if not created:  # the same invoice reached us under another event id
         return
     session.execute(

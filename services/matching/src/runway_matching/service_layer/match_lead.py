@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy.dialects import postgresql, sqlite
-
 from runway_contracts.intake import LeadReceived
 from runway_contracts.matching import LeadMatched
 from runway_eventbus.inbox import Inbox
@@ -14,6 +12,7 @@ from runway_matching.adapters.geography_index import GeographyIndex
 from runway_matching.adapters.tables import lead_locations, lead_matches
 from runway_matching.domain.races import Person
 from runway_matching.service_layer.race_finder import find_races
+from runway_storage import insert_many_if_absent, upsert
 
 TOP_RACES = 10
 
@@ -31,23 +30,18 @@ def match_lead(
         location = geography.locate(lead.postal_code)
         person = Person(lead.birth_date, frozenset(lead.interests))
         ranked = find_races(session, location, person, now)
-        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
         location_row = {
             "lead_id": lead.lead_id, "postal_code": lead.postal_code,
             "division_ids": [d.ocd_id for d in location.divisions],
             "birth_date": lead.birth_date, "interests": sorted(lead.interests), "updated_at": now,
         }
-        session.execute(
-            insert(lead_locations).values(location_row).on_conflict_do_update(
-                index_elements=["lead_id"], set_={k: v for k, v in location_row.items() if k != "lead_id"}
-            )
-        )
+        upsert(session, lead_locations, location_row, key=["lead_id"])
         top = ranked[:TOP_RACES]
-        if top:
-            session.execute(
-                insert(lead_matches).on_conflict_do_nothing(),
-                [{"lead_id": lead.lead_id, "race_id": r.race.race_id, "matched_at": now} for r in top],
-            )
+        insert_many_if_absent(
+            session,
+            lead_matches,
+            [{"lead_id": lead.lead_id, "race_id": r.race.race_id, "matched_at": now} for r in top],
+        )
         uow.outbox.stage(
             session,
             LeadMatched(

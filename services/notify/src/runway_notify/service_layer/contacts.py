@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy.dialects import postgresql, sqlite
-
 from runway_contracts.intake import LeadReceived
 from runway_eventbus.inbox import Inbox
 from runway_eventbus.unit_of_work import UnitOfWork
 from runway_notify.adapters.tables import contacts
+from runway_storage import upsert
 
 
 def record_lead(event_id: str, event: LeadReceived, uow: UnitOfWork, inbox: Inbox) -> None:
@@ -28,10 +27,5 @@ def record_lead(event_id: str, event: LeadReceived, uow: UnitOfWork, inbox: Inbo
             "sms_consent": lead.sms_consent.model_dump(mode="json") if lead.sms_consent else None,
             "updated_at": datetime.now(UTC),
         }
-        insert = postgresql.insert if uow.session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        uow.session.execute(
-            insert(contacts).values(row).on_conflict_do_update(
-                index_elements=["lead_id"], set_={k: v for k, v in row.items() if k != "lead_id"}
-            )
-        )
+        upsert(uow.session, contacts, row, key=["lead_id"])
         uow.commit()

@@ -23,7 +23,6 @@ from email.utils import formatdate
 import anyio
 import sqlalchemy as sa
 from opentelemetry.trace import Tracer
-from sqlalchemy.dialects import postgresql, sqlite
 
 from runway_contracts.notify import NotificationSent
 from runway_eventbus.inbox import Inbox
@@ -31,6 +30,7 @@ from runway_eventbus.unit_of_work import UnitOfWork
 from runway_notify.adapters.tables import deliveries, suppressions
 from runway_notify.adapters.templates import Templates
 from runway_notify.domain.notifications import EmailNotification
+from runway_storage import insert_if_absent
 
 # RFC 5322 allows 998-character lines; folding earlier would RFC 2047-encode the
 # List-Unsubscribe URL, which mailbox providers then cannot use.
@@ -75,13 +75,15 @@ def _claim(uow: UnitOfWork, inbox: Inbox, event_id: str, note: EmailNotification
             inbox.first_delivery(session, event_id)
             uow.commit()
             return None
-        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        session.execute(
-            insert(deliveries).values(
-                id=str(uuid.uuid4()), notification_key=note.key, message_type=note.message_type,
-                channel="email", lead_id=note.lead_id, recipient=note.recipient, status="sending",
-                message_id=note.message_id, attempts=0, created_at=datetime.now(UTC),
-            ).on_conflict_do_nothing()
+        insert_if_absent(
+            session,
+            deliveries,
+            {
+                "id": str(uuid.uuid4()), "notification_key": note.key, "message_type": note.message_type,
+                "channel": "email", "lead_id": note.lead_id, "recipient": note.recipient,
+                "status": "sending", "message_id": note.message_id, "attempts": 0,
+                "created_at": datetime.now(UTC),
+            },
         )
         row = session.execute(
             sa.select(deliveries.c.id, deliveries.c.status).where(deliveries.c.notification_key == note.key)

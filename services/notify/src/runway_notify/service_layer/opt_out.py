@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from runway_contracts.notify import ContactOptedOut
 from runway_eventbus.unit_of_work import UnitOfWork
 from runway_notify.adapters.tables import contacts, suppressions
+from runway_storage import insert_if_absent
 
 
 def opt_out(uow: UnitOfWork, channel: str, address: str, source: str) -> bool:
@@ -17,12 +17,9 @@ def opt_out(uow: UnitOfWork, channel: str, address: str, source: str) -> bool:
     with uow:
         session = uow.session
         now = datetime.now(UTC)
-        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        created = session.execute(
-            insert(suppressions)
-            .values(channel=channel, address=address, reason=source, created_at=now)
-            .on_conflict_do_nothing()
-        ).rowcount
+        created = insert_if_absent(
+            session, suppressions, {"channel": channel, "address": address, "reason": source, "created_at": now}
+        )
         if not created:
             return False
         column = contacts.c.email if channel == "email" else contacts.c.phone

@@ -1,0 +1,1 @@
+pytest_plugins = ["runway_devstack.testing"]

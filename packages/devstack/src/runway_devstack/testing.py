@@ -1,0 +1,283 @@
+"""Pytest fixtures that run Runway for real: nats-server, databases, SMTP, OTLP, processes.
+
+Registered by the repository's root conftest.py. Delivery guarantees are only
+ever tested here, against real servers, never against an in-memory broker.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import json
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import nats
+import pytest
+import sqlalchemy as sa
+from aiosmtpd.controller import Controller
+
+from runway_devstack.mail_sink import SaveToDirectory
+from runway_devstack.nats_server import NatsServer, free_port
+from runway_devstack.processes import SERVICES, ManagedProcess, service_process
+from runway_eventbus.provisioning import apply_definitions, load_definitions
+from runway_storage import create_database_engine
+
+REPO = Path(__file__).resolve().parents[4]
+DEFINITIONS = REPO / "deploy" / "nats" / "jetstream.json"
+POSTGRES_URL = os.environ.get("RUNWAY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+# Fast retries for tests: same mechanism as production, shorter clocks.
+TEST_CONSUMER_TIMING = {"max_deliver": 4, "ack_wait_seconds": 3, "retry_delays_seconds": [0.2, 0.5, 1.0]}
+
+
+def postgres_available() -> bool:
+    try:
+        engine = create_database_engine(POSTGRES_URL, connect_args={"connect_timeout": 2})
+        with engine.connect():
+            pass
+        engine.dispose()
+        return True
+    except Exception:
+        return False
+
+
+def require_backend(backend: str) -> None:
+    if backend == "postgresql" and not postgres_available():
+        if os.environ.get("RUNWAY_TEST_REQUIRE_POSTGRES") == "1":
+            pytest.fail(f"PostgreSQL required but not reachable at {POSTGRES_URL}")
+        pytest.skip(f"PostgreSQL not reachable at {POSTGRES_URL}")
+
+
+class Databases:
+    """One database per service, as in production: SQLite files or fresh PostgreSQL databases."""
+
+    def __init__(self, backend: str, directory: Path) -> None:
+        self.backend = backend
+        self.urls: dict[str, str] = {}
+        self._created: list[str] = []
+        prefix = f"runway_test_{uuid.uuid4().hex[:8]}"
+        admin = create_database_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT") if backend == "postgresql" else None
+        for service in SERVICES:
+            if admin is not None:
+                name = f"{prefix}_{service}"
+                with admin.connect() as connection:
+                    connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+                self._created.append(name)
+                self.urls[service] = str(sa.engine.make_url(POSTGRES_URL).set(database=name))
+            else:
+                self.urls[service] = f"sqlite:///{directory}/{service}.db"
+        if admin is not None:
+            admin.dispose()
+
+    def engine(self, service: str) -> sa.Engine:
+        return create_database_engine(self.urls[service])
+
+    def drop(self) -> None:
+        if not self._created:
+            return
+        admin = create_database_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            for name in self._created:
+                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+class OtlpCollector:
+    """Receives OTLP/HTTP protobuf trace exports and keeps the spans."""
+
+    def __init__(self) -> None:
+        from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
+
+        spans: list[dict[str, Any]] = []
+        self.spans = spans
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                request = ExportTraceServiceRequest.FromString(body)
+                for resource_spans in request.resource_spans:
+                    service = next(
+                        (a.value.string_value for a in resource_spans.resource.attributes if a.key == "service.name"),
+                        "?",
+                    )
+                    for scope in resource_spans.scope_spans:
+                        for span in scope.spans:
+                            spans.append({"service": service, "name": span.name, "trace_id": span.trace_id.hex()})
+                self.send_response(200)
+                self.send_header("content-type", "application/x-protobuf")
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+class MailSink:
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.port = free_port()
+        self.controller: Controller | None = None
+
+    def start(self) -> None:
+        self.controller = Controller(SaveToDirectory(self.directory), hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller:
+            self.controller.stop()
+            self.controller = None
+
+    def messages(self) -> list[EmailMessage]:
+        return [
+            email.message_from_bytes(p.read_bytes(), policy=email.policy.default)  # type: ignore[misc]
+            for p in sorted(self.directory.glob("*.eml"))
+        ]
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 20.0, interval: float = 0.1, message: str = "") -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = condition()
+        if result:
+            return result
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {message or condition}")
+
+
+class Stack:
+    """Runway's services as real processes against a real NATS server."""
+
+    def __init__(self, root: Path, backend: str, *, trace: bool = False) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+        self.databases = Databases(backend, root / "db")
+        self.nats = NatsServer(root / "nats", name="test-nats")
+        self.mail = MailSink(root / "mail")
+        self.collector = OtlpCollector() if trace else None
+        self.ports = {name: free_port() for name in SERVICES}
+        self.stripe_secret = "whsec_test_" + uuid.uuid4().hex
+        self.processes: dict[str, ManagedProcess] = {}
+        self.definitions = root / "jetstream.json"
+        spec = json.loads(DEFINITIONS.read_text())
+        spec["consumer_defaults"] |= TEST_CONSUMER_TIMING
+        self.definitions.write_text(json.dumps(spec))
+
+    def env(self, service: str) -> dict[str, str]:
+        env = {
+            "RUNWAY_NATS_URL": self.nats.url,
+            "RUNWAY_DATA_DIR": str(self.root / "data"),
+            f"RUNWAY_{service.upper()}_DATABASE_URL": self.databases.urls[service],
+            "RUNWAY_SMTP_HOST": "127.0.0.1",
+            "RUNWAY_SMTP_PORT": str(self.mail.port),
+            "RUNWAY_SMTP_TIMEOUT_SECONDS": "3",
+            "RUNWAY_STRIPE_WEBHOOK_SECRET": self.stripe_secret,
+            "RUNWAY_NOTIFY_PUBLIC_URL": f"http://127.0.0.1:{self.ports['notify']}",
+        }
+        if self.collector:
+            env |= {"RUNWAY_OTEL_EXPORTER_OTLP_ENDPOINT": self.collector.url, "OTEL_BSP_SCHEDULE_DELAY": "100"}
+        return env
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    def start(self, services: tuple[str, ...] = tuple(SERVICES)) -> Stack:
+        self.nats.start()
+        self.apply_streams()
+        self.mail.start()
+        from runway_devstack.processes import run_command, venv_command
+
+        for service in SERVICES:
+            run_command([venv_command(f"runway-{service}"), "migrate"], self.env(service))
+        run_command([venv_command("runway-matching"), "load-sample", "--states", "ks,mo"], self.env("matching"))
+        for service in services:
+            self.start_service(service)
+        return self
+
+    def apply_streams(self) -> None:
+        async def apply() -> None:
+            nc = await nats.connect(self.nats.url)
+            await apply_definitions(nc.jetstream(), load_definitions(self.definitions))
+            await nc.close()
+
+        asyncio.run(apply())
+
+    def start_service(self, service: str) -> None:
+        process = service_process(service, self.ports[service], self.env(service), self.root / "logs")
+        process.ready_url = f"{self.url(service)}/readyz"
+        process.start()
+        self.processes[service] = process
+        process.wait_ready(timeout=60)
+
+    def stop(self) -> None:
+        for process in self.processes.values():
+            process.stop()
+        self.mail.stop()
+        self.nats.stop()
+        if self.collector:
+            self.collector.close()
+        self.databases.drop()
+
+    def stream_messages(self, stream: str) -> list[Any]:
+        async def read() -> list[Any]:
+            nc = await nats.connect(self.nats.url)
+            js = nc.jetstream()
+            info = await js.stream_info(stream)
+            found: list[Any] = []
+            if not info.state.messages:
+                await nc.close()
+                return found
+            for seq in range(info.state.first_seq, info.state.last_seq + 1):
+                try:
+                    found.append(await js.get_msg(stream, seq))
+                except nats.js.errors.NotFoundError:
+                    continue
+            await nc.close()
+            return found
+
+        return asyncio.run(read())
+
+    def count(self, service: str, sql: str) -> int:
+        engine = self.databases.engine(service)
+        try:
+            with engine.connect() as connection:
+                return int(connection.execute(sa.text(sql)).scalar() or 0)
+        finally:
+            engine.dispose()
+
+
+def _backend_params() -> list[str]:
+    return ["sqlite", "postgresql"]
+
+
+@pytest.fixture(params=_backend_params())
+def db_backend(request: pytest.FixtureRequest) -> str:
+    require_backend(request.param)
+    return str(request.param)
+
+
+@pytest.fixture
+def stack_factory(tmp_path: Path) -> Iterator[Callable[..., Stack]]:
+    stacks: list[Stack] = []
+
+    def make(backend: str, *, trace: bool = False, services: tuple[str, ...] = tuple(SERVICES)) -> Stack:
+        stack = Stack(tmp_path / f"stack{len(stacks)}", backend, trace=trace)
+        stacks.append(stack)
+        return stack.start(services)
+
+    yield make
+    for stack in stacks:
+        stack.stop()
