@@ -131,6 +131,7 @@ class MailSink:
         self.directory = directory
         self.port = free_port()
         self.controller: Controller | None = None
+        self._parsed: dict[str, EmailMessage] = {}  # a delivered file never changes
 
     def start(self) -> None:
         self.controller = Controller(SaveToDirectory(self.directory), hostname="127.0.0.1", port=self.port)
@@ -142,10 +143,12 @@ class MailSink:
             self.controller = None
 
     def messages(self) -> list[EmailMessage]:
-        return [
-            email.message_from_bytes(p.read_bytes(), policy=email.policy.default)  # type: ignore[misc]
-            for p in sorted(self.directory.glob("*.eml"))
-        ]
+        for path in sorted(self.directory.glob("*.eml")):
+            if path.name not in self._parsed:
+                self._parsed[path.name] = email.message_from_bytes(  # type: ignore[assignment]
+                    path.read_bytes(), policy=email.policy.default
+                )
+        return [self._parsed[name] for name in sorted(self._parsed)]
 
 
 def wait_for(condition: Callable[[], Any], timeout: float = 20.0, interval: float = 0.1, message: str = "") -> Any:

@@ -1,0 +1,137 @@
+"""Nothing accepted is lost, nothing happens twice — shown with real processes and real faults."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import time
+import uuid
+from collections import Counter
+from datetime import UTC, datetime
+
+import httpx
+import nats
+import pytest
+
+from runway_contracts import CloudEvent
+from runway_contracts.intake import LeadReceived, LeadView
+from runway_contracts.matching import LeadMatched
+from runway_devstack.processes import venv_command
+from runway_devstack.testing import Stack, wait_for
+
+pytestmark = pytest.mark.integration
+
+
+def post_signups(stack: Stack, count: int, tag: str) -> list[str]:
+    addresses = [f"{tag}-{i}-{uuid.uuid4().hex[:4]}@example.org" for i in range(count)]
+    with httpx.Client(timeout=10) as client:
+        for address in addresses:
+            response = client.post(
+                f"{stack.url('intake')}/v1/signups",
+                json={"email": address, "zip": "66044", "consent": {"email": True, "wording": "Email me."}},
+            )
+            assert response.status_code == 202, response.text
+    return addresses
+
+
+def recipients(stack: Stack) -> Counter[str]:
+    return Counter(str(m["To"]) for m in stack.mail.messages())
+
+
+def test_signups_accepted_while_nats_is_down_reach_notify_once(stack_factory, db_backend: str) -> None:
+    stack = stack_factory(db_backend)
+    stack.nats.stop()
+    addresses = post_signups(stack, 20, "offline")  # every one answered 202 with NATS down
+    assert stack.count("intake", "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 20
+    stack.nats.start()
+    wait_for(lambda: all(recipients(stack)[a] for a in addresses), timeout=60, message="all 20 emails")
+    time.sleep(3)  # give any duplicate time to arrive
+    counts = recipients(stack)
+    assert [a for a in addresses if counts[a] != 1] == []
+    assert stack.count("intake", "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
+
+
+def test_a_consumer_killed_mid_batch_applies_each_event_exactly_once(stack_factory, db_backend: str) -> None:
+    stack = stack_factory(db_backend, services=("intake", "notify", "donations"))
+    total = 300
+    addresses = post_signups(stack, total, "crash")
+    wait_for(lambda: len(stack.stream_messages("INTAKE")) >= total, timeout=30, message="events in INTAKE")
+    stack.start_service("matching")
+    handled = "SELECT count(*) FROM inbox WHERE consumer = 'matching-lead-received-v1'"
+    wait_for(lambda: stack.count("matching", handled) >= 5, timeout=30, interval=0.01, message="matching under way")
+    stack.processes["matching"].kill()  # SIGKILL: no drain, no goodbye
+    done_before_crash = stack.count("matching", handled)
+    assert done_before_crash < total, "the batch finished before the kill; nothing was interrupted"
+    stack.start_service("matching")
+    wait_for(lambda: stack.count("matching", handled) == total, timeout=90, message="every event handled")
+    # Exactly one matched event per lead, staged and published once each.
+    assert stack.count("matching", "SELECT count(*) FROM outbox") == total
+    assert stack.count("matching", "SELECT count(DISTINCT event_id) FROM outbox") == total
+    assert stack.count("matching", "SELECT count(*) FROM lead_locations") == total
+    wait_for(lambda: all(recipients(stack)[a] for a in addresses), timeout=90, message="every email")
+    time.sleep(3)
+    counts = recipients(stack)
+    assert [a for a in addresses if counts[a] != 1] == []
+    assert len(stack.stream_messages("MATCHING")) == total
+
+
+async def _publish(url: str, subject: str, envelope: CloudEvent) -> None:
+    nc = await nats.connect(url)
+    await nc.jetstream().publish(subject, envelope.model_dump_json().encode(), headers={"Nats-Msg-Id": envelope.id})
+    await nc.close()
+
+
+def _envelope(event: LeadMatched | LeadReceived, source: str, lead_id: str) -> CloudEvent:
+    return CloudEvent(
+        id=str(uuid.uuid4()), source=source, type=event.TYPE, subject=lead_id,
+        time=datetime.now(UTC), data=event.model_dump(mode="json"),
+    )
+
+
+def runway_nats(stack: Stack, *args: str) -> str:
+    result = subprocess.run(
+        [venv_command("runway-nats"), "--url", stack.nats.url, *args], capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_an_always_failing_handler_parks_the_event_in_the_dlq_and_replay_delivers_it(stack_factory) -> None:
+    stack = stack_factory("sqlite", services=("notify",))  # this test plays intake and matching
+    lead_id = str(uuid.uuid4())
+    address = f"late-{uuid.uuid4().hex[:6]}@example.org"
+    matched = LeadMatched(
+        lead_id=lead_id, postal_code="66044", location_resolved=True, location_summary="Douglas County, KS",
+        total_races=0, races=[], matched_at=datetime.now(UTC),
+    )
+    # notify has never heard of this lead: its handler fails on every attempt.
+    asyncio.run(_publish(stack.nats.url, matched.TYPE, _envelope(matched, "/runway/matching", lead_id)))
+
+    listing = wait_for(
+        lambda: (out := runway_nats(stack, "dlq", "list")) and "notify-lead-matched-v1" in out and out,
+        timeout=30, message="the event in the DLQ",
+    )
+    assert "ContactNotYetKnown" in listing
+    assert "attempts=4" in listing  # max_deliver in the test consumer timing
+    assert recipients(stack)[address] == 0
+    parked = stack.stream_messages("DLQ")[0]
+    assert json.loads(parked.data)["data"]["lead_id"] == lead_id
+    terminated = [m for m in stack.stream_messages("ADVISORIES") if "MSG_TERMINATED" in m.subject]
+    assert terminated, "the termination advisory is captured"
+
+    # The contact arrives late; an operator replays the dead letter.
+    received = LeadReceived(
+        submission_id=str(uuid.uuid4()), form_key="signup", is_new_lead=True, received_at=datetime.now(UTC),
+        lead=LeadView(lead_id=lead_id, email=address, postal_code="66044",
+                      email_consent={"granted": True, "recorded_at": datetime.now(UTC), "wording": "Email me."}),
+    )
+    asyncio.run(_publish(stack.nats.url, received.TYPE, _envelope(received, "/runway/intake", lead_id)))
+    wait_for(lambda: stack.count("notify", f"SELECT count(*) FROM contacts WHERE lead_id = '{lead_id}'"),
+             timeout=20, message="contact recorded")
+    out = runway_nats(stack, "dlq", "replay", "--consumer", "notify-lead-matched-v1")
+    assert "replayed DLQ#" in out
+    wait_for(lambda: recipients(stack)[address] == 1, timeout=20, message="the replayed email")
+    assert "no dead letters" in runway_nats(stack, "dlq", "list", "--consumer", "notify-lead-matched-v1")
+    time.sleep(2)
+    assert recipients(stack)[address] == 1
