@@ -31,7 +31,7 @@ def post_signups(stack: Stack, count: int, tag: str) -> list[str]:
                 f"{stack.url('intake')}/v1/signups",
                 json={"email": address, "zip": "66044", "consent": {"email": True, "wording": "Email me."}},
             )
-            assert response.status_code == 202, response.text
+            assert response.status_code == 202, f"{response.text}\n{stack.log_tail('intake')}"
     return addresses
 
 

@@ -53,6 +53,8 @@ def main(shared: Path) -> None:
 
     def add(zcta: str, key: str, area: float | None) -> None:
         found = by_geoid.get(key)
+        if zcta == "00000":  # NCES marks "no ZCTA" this way; it is not a ZIP code
+            return
         if not found:
             return
         ocd, name = found

@@ -194,6 +194,10 @@ class Stack:
             env |= {"RUNWAY_OTEL_EXPORTER_OTLP_ENDPOINT": self.collector.url, "OTEL_BSP_SCHEDULE_DELAY": "100"}
         return env
 
+    def log_tail(self, service: str, lines: int = 40) -> str:
+        path = self.root / "logs" / f"{service}.log"
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:]) if path.exists() else ""
+
     def url(self, service: str) -> str:
         return f"http://127.0.0.1:{self.ports[service]}"
 

@@ -17,7 +17,8 @@ def upgrade() -> None:
     op.create_table(
         "leads",
         sa.Column("id", sa.String(36), primary_key=True),
-        sa.Column("email", sa.String(320), unique=True, nullable=True),
+        sa.Column("email", sa.String(320), nullable=True),
+        sa.Column("email_key", sa.String(320), unique=True, nullable=True),
         sa.Column("phone", sa.String(20), unique=True, nullable=True),
         sa.Column("first_name", sa.String(200)),
         sa.Column("last_name", sa.String(200)),

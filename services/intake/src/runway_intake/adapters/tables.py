@@ -13,7 +13,9 @@ leads = sa.Table(
     metadata,
     sa.Column("id", sa.String(36), primary_key=True),
     # Unique constraints, not table scans, decide "same person" under concurrency.
-    sa.Column("email", sa.String(320), unique=True, nullable=True),
+    sa.Column("email", sa.String(320), nullable=True),
+    # Identity key: the whole address case-folded (providers treat local parts case-insensitively).
+    sa.Column("email_key", sa.String(320), unique=True, nullable=True),
     sa.Column("phone", sa.String(20), unique=True, nullable=True),
     sa.Column("first_name", sa.String(200)),
     sa.Column("last_name", sa.String(200)),

@@ -25,6 +25,11 @@ def normalize_email(raw: str) -> str:
     return f"{local}@{domain.lower()}"
 
 
+def email_identity(email: str) -> str:
+    """The key that decides whether two addresses are the same person's."""
+    return email.casefold()
+
+
 def normalize_phone(raw: str, region: str = "US") -> str:
     """E.164, assuming a US number when no country code is given."""
     try:

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from runway_contracts.intake import ChannelConsent, LeadReceived, LeadView
 from runway_eventbus.unit_of_work import UnitOfWork
 from runway_intake.adapters.tables import leads, submissions
+from runway_intake.domain.contact_details import email_identity
 from runway_intake.domain.signup import Consent, Signup, merged_values
 
 
@@ -43,7 +44,8 @@ def accept_signup(signup: Signup, uow_factory: Any, attempts: int = 3) -> Accept
 
 
 def _find_lead(session: Any, signup: Signup) -> dict[str, Any] | None:
-    for column, value in ((leads.c.email, signup.email), (leads.c.phone, signup.phone)):
+    email_key = email_identity(signup.email) if signup.email else None
+    for column, value in ((leads.c.email_key, email_key), (leads.c.phone, signup.phone)):
         if value:
             row = session.execute(sa.select(leads).where(column == value)).mappings().first()
             if row:
@@ -67,6 +69,7 @@ def _accept(signup: Signup, uow: UnitOfWork) -> Accepted:
             leads.insert().values(
                 id=lead_id,
                 email=signup.email,
+                email_key=email_identity(signup.email) if signup.email else None,
                 phone=signup.phone,
                 first_name=signup.first_name,
                 last_name=signup.last_name,
@@ -84,10 +87,12 @@ def _accept(signup: Signup, uow: UnitOfWork) -> Accepted:
         lead_id = existing["id"]
         updates = merged_values(existing, signup)
         # Fill in a missing identifier only; never take over another person's.
-        for name in ("email", "phone"):
-            value = getattr(signup, name)
-            if value and not existing[name] and not _taken(session, name, value):
-                updates[name] = value
+        if signup.email and not existing["email"]:
+            key = email_identity(signup.email)
+            if not _taken(session, leads.c.email_key, key):
+                updates |= {"email": signup.email, "email_key": key}
+        if signup.phone and not existing["phone"] and not _taken(session, leads.c.phone, signup.phone):
+            updates["phone"] = signup.phone
         for name in ("email_consent", "sms_consent"):
             if getattr(signup, name) is not None:
                 updates[name] = _consent_json(getattr(signup, name))
@@ -122,8 +127,8 @@ def _accept(signup: Signup, uow: UnitOfWork) -> Accepted:
     return Accepted(lead_id, submission_id, existing is None)
 
 
-def _taken(session: Any, name: str, value: str) -> bool:
-    return session.execute(sa.select(leads.c.id).where(leads.c[name] == value)).first() is not None
+def _taken(session: Any, column: sa.Column[str], value: str) -> bool:
+    return session.execute(sa.select(leads.c.id).where(column == value)).first() is not None
 
 
 def lead_view(row: Any) -> LeadView:
