@@ -135,3 +135,32 @@ def test_an_always_failing_handler_parks_the_event_in_the_dlq_and_replay_deliver
     assert "no dead letters" in runway_nats(stack, "dlq", "list", "--consumer", "notify-lead-matched-v1")
     time.sleep(2)
     assert recipients(stack)[address] == 1
+
+
+async def _consumer_state(url: str, stream: str, durable: str) -> tuple[int, int]:
+    nc = await nats.connect(url)
+    info = await nc.jetstream().consumer_info(stream, durable)
+    await nc.close()
+    return info.num_ack_pending, info.num_pending
+
+
+def test_sigterm_finishes_in_flight_handlers_before_the_process_exits(stack_factory) -> None:
+    stack = stack_factory("sqlite", services=("intake",))
+    total = 300
+    post_signups(stack, total, "drain")
+    wait_for(lambda: len(stack.stream_messages("INTAKE")) >= total, timeout=30, message="events in INTAKE")
+    stack.start_service("matching")
+    handled = "SELECT count(*) FROM inbox WHERE consumer = 'matching-lead-received-v1'"
+    wait_for(lambda: stack.count("matching", handled) >= 5, timeout=30, interval=0.01, message="matching under way")
+    stack.processes["matching"].stop()  # SIGTERM
+    # uvicorn re-raises SIGTERM once its shutdown is complete, so the log is the witness.
+    assert "Application shutdown complete." in stack.log_tail("matching", 10)
+    in_flight, not_yet_delivered = asyncio.run(
+        _consumer_state(stack.nats.url, "INTAKE", "matching-lead-received-v1")
+    )
+    done = stack.count("matching", handled)
+    assert done < total, "the batch finished before the stop; nothing was in flight"
+    assert in_flight == 0, "a delivered message was left unacknowledged"
+    assert done + not_yet_delivered == total
+    # What the handlers staged before the stop was published, not left behind.
+    assert stack.count("matching", "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0

@@ -41,6 +41,7 @@ class Messaging:
             max_reconnect_attempts=-1,
             reconnect_time_wait=0.5,
             connect_timeout=2,
+            logger=logging.getLogger("runway.faststream"),  # through the service's JSON log handler
         )
         self._sessions = sessions
         self._outbox = outbox
@@ -96,17 +97,23 @@ class Messaging:
         return self._connected.is_set() and self.broker.connection.is_connected
 
     async def stop(self) -> None:
-        """Drain in-flight messages, flush the outbox once more, disconnect."""
-        if self._connected.is_set():
-            await self.broker.stop()  # waits up to graceful_timeout for handlers
+        """Finish in-flight handlers, publish what they staged, then disconnect.
+
+        Order matters: subscribers stop first (each waits up to graceful_timeout
+        for the handlers it is running), the relay then flushes the outbox over
+        the still-open connection, and only then is the connection drained.
+        Anything left unpublished stays in the outbox for the next start.
+        """
+        connected = self._connected.is_set()
+        if connected:
+            await asyncio.gather(*(sub.stop() for sub in self.broker.subscribers), return_exceptions=True)
         if self.relay is not None:
             await self.relay.stop()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        if not self._connected.is_set():
-            return
-        try:
-            await self.broker.connection.close()
-        except Exception:
-            pass
+        if connected:
+            try:
+                await self.broker.stop()
+            except Exception as error:  # already closed by the server going away
+                log.warning("closing the NATS connection: %s", error)
