@@ -16,7 +16,9 @@ def stripe_signature(body: bytes, secret: str, timestamp: int | None = None) -> 
     return f"t={t},v1={digest}"
 
 
-def invoice_paid(email: str, amount_cents: int = 2500, subscription: str | None = "sub_123") -> dict[str, Any]:
+def invoice_paid(
+    email: str, amount_cents: int = 2500, subscription: str | None = "sub_123"
+) -> dict[str, Any]:
     now = int(time.time())
     return {
         "id": f"evt_{uuid.uuid4().hex[:24]}",

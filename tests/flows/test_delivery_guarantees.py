@@ -59,7 +59,9 @@ def test_a_consumer_killed_mid_batch_applies_each_event_exactly_once(stack_facto
     wait_for(lambda: len(stack.stream_messages("INTAKE")) >= total, timeout=30, message="events in INTAKE")
     stack.start_service("matching")
     handled = "SELECT count(*) FROM inbox WHERE consumer = 'matching-lead-received-v1'"
-    wait_for(lambda: stack.count("matching", handled) >= 5, timeout=30, interval=0.01, message="matching under way")
+    wait_for(
+        lambda: stack.count("matching", handled) >= 5, timeout=30, interval=0.01, message="matching under way"
+    )
     stack.processes["matching"].kill()  # SIGKILL: no drain, no goodbye
     done_before_crash = stack.count("matching", handled)
     assert done_before_crash < total, "the batch finished before the kill; nothing was interrupted"
@@ -78,20 +80,29 @@ def test_a_consumer_killed_mid_batch_applies_each_event_exactly_once(stack_facto
 
 async def _publish(url: str, subject: str, envelope: CloudEvent) -> None:
     nc = await nats.connect(url)
-    await nc.jetstream().publish(subject, envelope.model_dump_json().encode(), headers={"Nats-Msg-Id": envelope.id})
+    await nc.jetstream().publish(
+        subject, envelope.model_dump_json().encode(), headers={"Nats-Msg-Id": envelope.id}
+    )
     await nc.close()
 
 
 def _envelope(event: LeadMatched | LeadReceived, source: str, lead_id: str) -> CloudEvent:
     return CloudEvent(
-        id=str(uuid.uuid4()), source=source, type=event.TYPE, subject=lead_id,
-        time=datetime.now(UTC), data=event.model_dump(mode="json"),
+        id=str(uuid.uuid4()),
+        source=source,
+        type=event.TYPE,
+        subject=lead_id,
+        time=datetime.now(UTC),
+        data=event.model_dump(mode="json"),
     )
 
 
 def runway_nats(stack: Stack, *args: str) -> str:
     result = subprocess.run(
-        [venv_command("runway-nats"), "--url", stack.nats.url, *args], capture_output=True, text=True, timeout=30
+        [venv_command("runway-nats"), "--url", stack.nats.url, *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert result.returncode == 0, result.stderr
     return result.stdout
@@ -102,15 +113,21 @@ def test_an_always_failing_handler_parks_the_event_in_the_dlq_and_replay_deliver
     lead_id = str(uuid.uuid4())
     address = f"late-{uuid.uuid4().hex[:6]}@example.org"
     matched = LeadMatched(
-        lead_id=lead_id, postal_code="66044", location_resolved=True, location_summary="Douglas County, KS",
-        total_races=0, races=[], matched_at=datetime.now(UTC),
+        lead_id=lead_id,
+        postal_code="66044",
+        location_resolved=True,
+        location_summary="Douglas County, KS",
+        total_races=0,
+        races=[],
+        matched_at=datetime.now(UTC),
     )
     # notify has never heard of this lead: its handler fails on every attempt.
     asyncio.run(_publish(stack.nats.url, matched.TYPE, _envelope(matched, "/runway/matching", lead_id)))
 
     listing = wait_for(
         lambda: (out := runway_nats(stack, "dlq", "list")) and "notify-lead-matched-v1" in out and out,
-        timeout=30, message="the event in the DLQ",
+        timeout=30,
+        message="the event in the DLQ",
     )
     assert "ContactNotYetKnown" in listing
     assert "attempts=4" in listing  # max_deliver in the test consumer timing
@@ -122,13 +139,23 @@ def test_an_always_failing_handler_parks_the_event_in_the_dlq_and_replay_deliver
 
     # The contact arrives late; an operator replays the dead letter.
     received = LeadReceived(
-        submission_id=str(uuid.uuid4()), form_key="signup", is_new_lead=True, received_at=datetime.now(UTC),
-        lead=LeadView(lead_id=lead_id, email=address, postal_code="66044",
-                      email_consent={"granted": True, "recorded_at": datetime.now(UTC), "wording": "Email me."}),
+        submission_id=str(uuid.uuid4()),
+        form_key="signup",
+        is_new_lead=True,
+        received_at=datetime.now(UTC),
+        lead=LeadView(
+            lead_id=lead_id,
+            email=address,
+            postal_code="66044",
+            email_consent={"granted": True, "recorded_at": datetime.now(UTC), "wording": "Email me."},
+        ),
     )
     asyncio.run(_publish(stack.nats.url, received.TYPE, _envelope(received, "/runway/intake", lead_id)))
-    wait_for(lambda: stack.count("notify", f"SELECT count(*) FROM contacts WHERE lead_id = '{lead_id}'"),
-             timeout=20, message="contact recorded")
+    wait_for(
+        lambda: stack.count("notify", f"SELECT count(*) FROM contacts WHERE lead_id = '{lead_id}'"),
+        timeout=20,
+        message="contact recorded",
+    )
     out = runway_nats(stack, "dlq", "replay", "--consumer", "notify-lead-matched-v1")
     assert "replayed DLQ#" in out
     wait_for(lambda: recipients(stack)[address] == 1, timeout=20, message="the replayed email")
@@ -151,7 +178,9 @@ def test_sigterm_finishes_in_flight_handlers_before_the_process_exits(stack_fact
     wait_for(lambda: len(stack.stream_messages("INTAKE")) >= total, timeout=30, message="events in INTAKE")
     stack.start_service("matching")
     handled = "SELECT count(*) FROM inbox WHERE consumer = 'matching-lead-received-v1'"
-    wait_for(lambda: stack.count("matching", handled) >= 5, timeout=30, interval=0.01, message="matching under way")
+    wait_for(
+        lambda: stack.count("matching", handled) >= 5, timeout=30, interval=0.01, message="matching under way"
+    )
     stack.processes["matching"].stop()  # SIGTERM
     # uvicorn re-raises SIGTERM once its shutdown is complete, so the log is the witness.
     assert "Application shutdown complete." in stack.log_tail("matching", 10)

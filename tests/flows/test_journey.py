@@ -95,7 +95,11 @@ def test_every_published_message_is_a_cloudevent_the_official_sdk_parses(stack: 
             assert event.get_datacontenttype() == "application/json"
             assert isinstance(event.get_data(), dict)
             seen_types.add(event.get_type())
-    assert {"intake.lead.received.v1", "matching.lead.matched.v1", "notify.notification.sent.v1"} <= seen_types
+    assert {
+        "intake.lead.received.v1",
+        "matching.lead.matched.v1",
+        "notify.notification.sent.v1",
+    } <= seen_types
 
 
 def post_stripe(stack: Stack, body: bytes, signature: str) -> httpx.Response:
@@ -135,4 +139,9 @@ def test_the_same_valid_stripe_event_sent_twice_yields_one_receipt(stack: Stack)
     assert "List-Unsubscribe" not in receipt  # a receipt is transactional
     time.sleep(2)  # anything sent twice would have arrived by now
     assert len(mail_to(stack, address)) == 1
-    assert stack.count("donations", f"SELECT count(*) FROM webhook_events WHERE provider_event_id = '{event['id']}'") == 1
+    assert (
+        stack.count(
+            "donations", f"SELECT count(*) FROM webhook_events WHERE provider_event_id = '{event['id']}'"
+        )
+        == 1
+    )

@@ -35,8 +35,13 @@ def test_production_replicas_are_applied_to_streams_and_consumers() -> None:
 
 def test_a_durable_name_with_dots_or_32_characters_is_refused(tmp_path: Path) -> None:
     spec = json.loads(DEFINITIONS.read_text())
-    spec["consumers"] = [{"stream": "DONATIONS", "durable": "notify-contribution-succeeded-v1",
-                          "filter_subject": "donations.contribution.succeeded.v1"}]
+    spec["consumers"] = [
+        {
+            "stream": "DONATIONS",
+            "durable": "notify-contribution-succeeded-v1",
+            "filter_subject": "donations.contribution.succeeded.v1",
+        }
+    ]
     path = tmp_path / "bad.json"
     path.write_text(json.dumps(spec))
     with pytest.raises(ValueError, match="under 32 characters"):

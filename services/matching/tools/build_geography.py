@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import gzip
-import io
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -20,7 +19,7 @@ OUT = Path(__file__).resolve().parents[1] / "src" / "runway_matching" / "data"
 
 
 def rows(path: Path, delimiter: str = ",") -> csv.DictReader[str]:
-    text = gzip.open(path, "rt", encoding="utf-8-sig", newline="")
+    text = gzip.open(path, "rt", encoding="utf-8-sig", newline="")  # noqa: SIM115 - the reader consumes it
     return csv.DictReader(text, delimiter=delimiter)
 
 

@@ -72,9 +72,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--smtp-port", type=int, default=1025)
     parser.add_argument("--http-port", type=int, default=8025)
     args = parser.parse_args(argv)
-    controller = Controller(
-        SaveToDirectory(args.directory), hostname="127.0.0.1", port=args.smtp_port
-    )
+    controller = Controller(SaveToDirectory(args.directory), hostname="127.0.0.1", port=args.smtp_port)
     controller.start()
     try:
         uvicorn.run(create_app(args.directory), host="127.0.0.1", port=args.http_port, log_level="warning")

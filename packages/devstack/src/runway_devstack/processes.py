@@ -33,7 +33,10 @@ class ManagedProcess:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")  # noqa: SIM115 - owned by the child process
         self.process = subprocess.Popen(
-            self.argv, env={**os.environ, **self.env}, stdout=log, stderr=subprocess.STDOUT,
+            self.argv,
+            env={**os.environ, **self.env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,  # Ctrl-C reaches the supervisor, which stops children in order
         )
 
@@ -50,7 +53,9 @@ class ManagedProcess:
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
-        raise TimeoutError(f"{self.name} not ready at {self.ready_url} within {timeout}s; see {self.log_path}")
+        raise TimeoutError(
+            f"{self.name} not ready at {self.ready_url} within {timeout}s; see {self.log_path}"
+        )
 
     @property
     def running(self) -> bool:

@@ -59,7 +59,9 @@ def main(argv: list[str] | None = None) -> int:
     data_dir = Path(os.environ.get("RUNWAY_DATA_DIR", ".runway")).resolve()
     nats_url = os.environ.get("RUNWAY_NATS_URL")
     smtp_host = os.environ.get("RUNWAY_SMTP_HOST")
-    ports = {name: int(os.environ.get(f"RUNWAY_{name.upper()}_PORT", port)) for name, port in SERVICES.items()}
+    ports = {
+        name: int(os.environ.get(f"RUNWAY_{name.upper()}_PORT", port)) for name, port in SERVICES.items()
+    }
     wanted = {f"{name} HTTP": port for name, port in ports.items()}
     nats_port = int(os.environ.get("RUNWAY_EMBEDDED_NATS_PORT", EMBEDDED_NATS_PORT))
     if not nats_url:
@@ -69,8 +71,11 @@ def main(argv: list[str] | None = None) -> int:
     taken = [f"{what} (port {port})" for what, port in wanted.items() if not port_is_free("127.0.0.1", port)]
     if taken:
         print("runway-dev: cannot start, ports already in use: " + ", ".join(taken), file=sys.stderr)
-        print("Stop whatever uses them (an earlier `make run`?) or set the RUNWAY_*_PORT / RUNWAY_NATS_URL / "
-              "RUNWAY_SMTP_HOST variables to use other ones.", file=sys.stderr)
+        print(
+            "Stop whatever uses them (an earlier `make run`?) or set the RUNWAY_*_PORT / RUNWAY_NATS_URL / "
+            "RUNWAY_SMTP_HOST variables to use other ones.",
+            file=sys.stderr,
+        )
         return 1
 
     started: list[ManagedProcess] = []
@@ -105,9 +110,18 @@ def main(argv: list[str] | None = None) -> int:
         if not smtp_host:
             sink = ManagedProcess(
                 "mail sink",
-                [venv_command("runway-mail-sink"), "--directory", str(data_dir / "mail"),
-                 "--smtp-port", "1025", "--http-port", "8025"],
-                {}, logs / "mail-sink.log", ready_url="http://127.0.0.1:8025/livez",
+                [
+                    venv_command("runway-mail-sink"),
+                    "--directory",
+                    str(data_dir / "mail"),
+                    "--smtp-port",
+                    "1025",
+                    "--http-port",
+                    "8025",
+                ],
+                {},
+                logs / "mail-sink.log",
+                ready_url="http://127.0.0.1:8025/livez",
             )
             sink.start()
             started.append(sink)
@@ -125,15 +139,21 @@ def main(argv: list[str] | None = None) -> int:
             f"  donations  http://127.0.0.1:{ports['donations']}/docs  POST /v1/webhooks/stripe "
             f"(secret {env['RUNWAY_STRIPE_WEBHOOK_SECRET']})\n"
             f"  NATS       {nats_url}\n"
-            + ("  mail sink  http://127.0.0.1:8025/messages  (files in " + str(data_dir / "mail") + ")\n"
-               if not smtp_host else "")
+            + (
+                "  mail sink  http://127.0.0.1:8025/messages  (files in " + str(data_dir / "mail") + ")\n"
+                if not smtp_host
+                else ""
+            )
             + "Press Ctrl-C to stop.",
             flush=True,
         )
         while not stop_requested:
             crashed = [p for p in started if not p.running]
             if crashed:
-                print(f"runway-dev: {crashed[0].name} stopped unexpectedly; see {crashed[0].log_path}", file=sys.stderr)
+                print(
+                    f"runway-dev: {crashed[0].name} stopped unexpectedly; see {crashed[0].log_path}",
+                    file=sys.stderr,
+                )
                 return 1
             time.sleep(0.5)
         return 0

@@ -64,7 +64,11 @@ class Databases:
         self.urls: dict[str, str] = {}
         self._created: list[str] = []
         prefix = f"runway_test_{uuid.uuid4().hex[:8]}"
-        admin = create_database_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT") if backend == "postgresql" else None
+        admin = (
+            create_database_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+            if backend == "postgresql"
+            else None
+        )
         for service in SERVICES:
             if admin is not None:
                 name = f"{prefix}_{service}"
@@ -105,12 +109,18 @@ class OtlpCollector:
                 request = ExportTraceServiceRequest.FromString(body)
                 for resource_spans in request.resource_spans:
                     service = next(
-                        (a.value.string_value for a in resource_spans.resource.attributes if a.key == "service.name"),
+                        (
+                            a.value.string_value
+                            for a in resource_spans.resource.attributes
+                            if a.key == "service.name"
+                        ),
                         "?",
                     )
                     for scope in resource_spans.scope_spans:
                         for span in scope.spans:
-                            spans.append({"service": service, "name": span.name, "trace_id": span.trace_id.hex()})
+                            spans.append(
+                                {"service": service, "name": span.name, "trace_id": span.trace_id.hex()}
+                            )
                 self.send_response(200)
                 self.send_header("content-type", "application/x-protobuf")
                 self.end_headers()
@@ -151,7 +161,9 @@ class MailSink:
         return [self._parsed[name] for name in sorted(self._parsed)]
 
 
-def wait_for(condition: Callable[[], Any], timeout: float = 20.0, interval: float = 0.1, message: str = "") -> Any:
+def wait_for(
+    condition: Callable[[], Any], timeout: float = 20.0, interval: float = 0.1, message: str = ""
+) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         result = condition()
@@ -191,7 +203,10 @@ class Stack:
             "RUNWAY_NOTIFY_PUBLIC_URL": f"http://127.0.0.1:{self.ports['notify']}",
         }
         if self.collector:
-            env |= {"RUNWAY_OTEL_EXPORTER_OTLP_ENDPOINT": self.collector.url, "OTEL_BSP_SCHEDULE_DELAY": "100"}
+            env |= {
+                "RUNWAY_OTEL_EXPORTER_OTLP_ENDPOINT": self.collector.url,
+                "OTEL_BSP_SCHEDULE_DELAY": "100",
+            }
         return env
 
     def log_tail(self, service: str, lines: int = 40) -> str:
@@ -209,7 +224,9 @@ class Stack:
 
         for service in SERVICES:
             run_command([venv_command(f"runway-{service}"), "migrate"], self.env(service))
-        run_command([venv_command("runway-matching"), "load-sample", "--states", "ks,mo"], self.env("matching"))
+        run_command(
+            [venv_command("runway-matching"), "load-sample", "--states", "ks,mo"], self.env("matching")
+        )
         for service in services:
             self.start_service(service)
         return self

@@ -111,7 +111,12 @@ class ReliableConsumers:
                 delay = policy.delay_after(attempt)
                 log.warning(
                     "handler %s failed on attempt %d/%d for event %s, retrying in %.1fs: %r",
-                    sub.durable, attempt, policy.max_deliver, envelope.id, delay, error,
+                    sub.durable,
+                    attempt,
+                    policy.max_deliver,
+                    envelope.id,
+                    delay,
+                    error,
                 )
                 self._outcomes.labels(sub.durable, "retried").inc()
                 await message.nack(delay=delay)

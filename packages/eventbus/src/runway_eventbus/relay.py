@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import UTC, datetime
 
@@ -48,9 +49,7 @@ class OutboxRelay:
         self._published = Counter(
             "runway_outbox_published", "Outbox events acknowledged by JetStream", registry=registry
         )
-        self._pending = Gauge(
-            "runway_outbox_pending", "Outbox events not yet published", registry=registry
-        )
+        self._pending = Gauge("runway_outbox_pending", "Outbox events not yet published", registry=registry)
         self._oldest_age = Gauge(
             "runway_outbox_oldest_age_seconds",
             "Age of the oldest unpublished outbox event",
@@ -75,10 +74,8 @@ class OutboxRelay:
             if published >= self._batch_size:
                 continue
             self._wakeup.clear()
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), timeout=backoff)
-            except TimeoutError:
-                pass
 
     async def stop(self) -> None:
         """Stop after one last attempt to flush what is pending."""
@@ -95,9 +92,7 @@ class OutboxRelay:
             self._pending.set(0)
             self._oldest_age.set(0)
             return 0
-        results = await asyncio.gather(
-            *(self._publish(row) for row in rows), return_exceptions=True
-        )
+        results = await asyncio.gather(*(self._publish(row) for row in rows), return_exceptions=True)
         acked = [row.seq for row, result in zip(rows, results, strict=True) if result is True]
         if acked:
             await anyio.to_thread.run_sync(self._mark_published, acked)
@@ -122,9 +117,7 @@ class OutboxRelay:
                 .limit(self._batch_size)
             ).all()
             self._pending.set(
-                session.scalar(
-                    sa.select(sa.func.count()).select_from(t).where(t.c.published_at.is_(None))
-                )
+                session.scalar(sa.select(sa.func.count()).select_from(t).where(t.c.published_at.is_(None)))
                 or 0
             )
         if rows:
@@ -137,7 +130,5 @@ class OutboxRelay:
     def _mark_published(self, seqs: list[int]) -> None:
         with self._sessions.begin() as session:
             session.execute(
-                self._table.update()
-                .where(self._table.c.seq.in_(seqs))
-                .values(published_at=datetime.now(UTC))
+                self._table.update().where(self._table.c.seq.in_(seqs)).values(published_at=datetime.now(UTC))
             )

@@ -50,7 +50,9 @@ def upgrade() -> None:
     op.create_table(
         "ledger_entries",
         sa.Column("id", sa.String(36), primary_key=True),
-        sa.Column("contribution_id", sa.String(36), sa.ForeignKey("contributions.id"), nullable=False, index=True),
+        sa.Column(
+            "contribution_id", sa.String(36), sa.ForeignKey("contributions.id"), nullable=False, index=True
+        ),
         sa.Column("donor_id", sa.String(36), sa.ForeignKey("donors.id"), nullable=False, index=True),
         sa.Column("kind", sa.String(20), nullable=False),
         sa.Column("amount_cents", sa.BigInteger, nullable=False),

@@ -14,7 +14,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     host = create_host("donations", settings, settings.database_url, tables.outbox)
     app = create_service_app(
-        host, title="Runway donations", description="Verified payment-provider webhooks and an append-only ledger."
+        host,
+        title="Runway donations",
+        description="Verified payment-provider webhooks and an append-only ledger.",
     )
     app.state.max_body_bytes = settings.donations_max_body_bytes
     app.state.stripe_secrets = settings.stripe_secrets

@@ -23,14 +23,19 @@ def client(tmp_path: Path) -> Iterator[tuple[TestClient, sa.Engine]]:
     engine = create_database_engine(url)
     upgrade_to_head(engine, MIGRATIONS)
     # No NATS on this port: intake must still accept (the outbox keeps the events).
-    settings = Settings(intake_database_url=url, nats_url=f"nats://127.0.0.1:{free_port()}", intake_max_body_bytes=2048)
+    settings = Settings(
+        intake_database_url=url, nats_url=f"nats://127.0.0.1:{free_port()}", intake_max_body_bytes=2048
+    )
     with TestClient(create_app(settings)) as test_client:
         yield test_client, engine
 
 
 def rows(engine: sa.Engine) -> tuple[int, int, int]:
     with engine.connect() as c:
-        return tuple(c.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar() for t in ("leads", "submissions", "outbox"))  # type: ignore[return-value]
+        return tuple(
+            c.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar()
+            for t in ("leads", "submissions", "outbox")
+        )  # type: ignore[return-value]
 
 
 def test_an_accepted_signup_commits_lead_submission_and_event_even_with_nats_down(client) -> None:

@@ -42,4 +42,6 @@ def test_malformed_zip_codes_are_refused(raw: str) -> None:
 def test_addresses_differing_only_in_case_share_one_identity() -> None:
     from runway_intake.domain.contact_details import email_identity
 
-    assert email_identity(normalize_email("Maya@EXAMPLE.org")) == email_identity(normalize_email("maya@example.org"))
+    assert email_identity(normalize_email("Maya@EXAMPLE.org")) == email_identity(
+        normalize_email("maya@example.org")
+    )

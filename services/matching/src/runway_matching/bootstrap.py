@@ -16,7 +16,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     geography = GeographyIndex.load()
     host = create_host(
-        "matching", settings, settings.database_url, tables.outbox,
+        "matching",
+        settings,
+        settings.database_url,
+        tables.outbox,
         subscriptions=lambda h: subscriptions(h, geography),
     )
     app = create_service_app(

@@ -7,15 +7,25 @@ NOW = datetime(2026, 11, 27, tzinfo=UTC)
 DOUGLAS = DivisionMatch("ocd-division/country:us/state:ks/county:douglas", "Douglas County", "county", 0.38)
 USD497 = DivisionMatch(
     "ocd-division/country:us/state:ks/county:douglas/school_district:lawrence",
-    "Lawrence Unified School District 497", "lea", 1.0,
+    "Lawrence Unified School District 497",
+    "lea",
+    1.0,
 )
 
 
 def race(**fields: object) -> Race:
     base: dict[str, object] = dict(
-        race_id="r1", office_name="Lawrence USD 497 Board of Education", office_type="school_board",
-        level="local", division_id=USD497.ocd_id, election_date=date(2027, 11, 2),
-        filing_closes=datetime(2027, 6, 1, 17, tzinfo=UTC), seats=3, partisan=False, minimum_age=18, sample=False,
+        race_id="r1",
+        office_name="Lawrence USD 497 Board of Education",
+        office_type="school_board",
+        level="local",
+        division_id=USD497.ocd_id,
+        election_date=date(2027, 11, 2),
+        filing_closes=datetime(2027, 6, 1, 17, tzinfo=UTC),
+        seats=3,
+        partisan=False,
+        minimum_age=18,
+        sample=False,
     )
     return Race(**(base | fields))  # type: ignore[arg-type]
 
@@ -55,7 +65,9 @@ def test_interest_in_the_office_ranks_it_first() -> None:
 
 
 def test_the_primary_county_is_the_one_holding_most_of_the_zip() -> None:
-    jefferson = DivisionMatch("ocd-division/country:us/state:ks/county:jefferson", "Jefferson County", "county", 0.33)
+    jefferson = DivisionMatch(
+        "ocd-division/country:us/state:ks/county:jefferson", "Jefferson County", "county", 0.33
+    )
     location = Location("66044", (jefferson, DOUGLAS))
     assert location.primary("county") == DOUGLAS
     assert location.summary == "Douglas County, KS"

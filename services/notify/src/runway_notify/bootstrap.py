@@ -32,7 +32,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     org = {"organization": settings.organization_name, "postal_address": settings.organization_postal_address}
     host = create_host(
-        "notify", settings, settings.database_url, tables.outbox,
+        "notify",
+        settings,
+        settings.database_url,
+        tables.outbox,
         subscriptions=lambda h: subscriptions(h, composer, send, org),
     )
     app = create_service_app(

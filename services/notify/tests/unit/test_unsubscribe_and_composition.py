@@ -31,7 +31,9 @@ def test_marketing_needs_consent_and_receipts_do_not() -> None:
 
 
 def composer() -> EmailComposer:
-    return EmailComposer(Templates(), "Runway <hello@example.org>", lambda a: f"https://runway.example/u/{'x' * 60}")
+    return EmailComposer(
+        Templates(), "Runway <hello@example.org>", lambda a: f"https://runway.example/u/{'x' * 60}"
+    )
 
 
 ORG = {"organization": "Runway", "postal_address": "1 Main St"}
@@ -39,9 +41,21 @@ ORG = {"organization": "Runway", "postal_address": "1 Main St"}
 
 def test_marketing_email_carries_rfc8058_headers_unencoded_and_both_parts() -> None:
     note = EmailNotification(
-        "k", "races_near_you", "l1", "maya@example.org", "races_near_you",
-        {"first_name": "Maya", "postal_code": "66044", "resolved": True, "location": "Douglas County, KS",
-         "total": 0, "races": [], "sample": False, **ORG},
+        "k",
+        "races_near_you",
+        "l1",
+        "maya@example.org",
+        "races_near_you",
+        {
+            "first_name": "Maya",
+            "postal_code": "66044",
+            "resolved": True,
+            "location": "Douglas County, KS",
+            "total": 0,
+            "races": [],
+            "sample": False,
+            **ORG,
+        },
         transactional=False,
     )
     message = composer().compose(note)
@@ -54,9 +68,20 @@ def test_marketing_email_carries_rfc8058_headers_unencoded_and_both_parts() -> N
 
 def test_html_escapes_what_people_typed() -> None:
     note = EmailNotification(
-        "k", "donation_receipt", None, "d@example.org", "donation_receipt",
-        {"first_name": "<script>x</script>", "amount_cents": 2500, "currency": "usd", "recurring": True,
-         "paid_at": datetime(2026, 11, 27, tzinfo=UTC), "reference": "in_1", **ORG},
+        "k",
+        "donation_receipt",
+        None,
+        "d@example.org",
+        "donation_receipt",
+        {
+            "first_name": "<script>x</script>",
+            "amount_cents": 2500,
+            "currency": "usd",
+            "recurring": True,
+            "paid_at": datetime(2026, 11, 27, tzinfo=UTC),
+            "reference": "in_1",
+            **ORG,
+        },
         transactional=True,
     )
     message = composer().compose(note)

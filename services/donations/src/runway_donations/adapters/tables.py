@@ -51,7 +51,9 @@ ledger_entries = sa.Table(
     "ledger_entries",
     metadata,
     sa.Column("id", sa.String(36), primary_key=True),
-    sa.Column("contribution_id", sa.String(36), sa.ForeignKey("contributions.id"), nullable=False, index=True),
+    sa.Column(
+        "contribution_id", sa.String(36), sa.ForeignKey("contributions.id"), nullable=False, index=True
+    ),
     sa.Column("donor_id", sa.String(36), sa.ForeignKey("donors.id"), nullable=False, index=True),
     sa.Column("kind", sa.String(20), nullable=False),  # contribution, refund, dispute
     sa.Column("amount_cents", sa.BigInteger, nullable=False),  # signed: refunds are negative

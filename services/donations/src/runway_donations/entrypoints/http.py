@@ -6,30 +6,13 @@ import time
 from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, Depends, Header, HTTPException, Request, status
+from fastapi import APIRouter, Header, HTTPException, Request, status
 
 from runway_donations.domain.stripe_signature import SignatureRejected, verify
 from runway_donations.service_layer.stripe_webhooks import parse_event, receive_stripe_event
-from runway_runtime.host import ServiceHost
+from runway_runtime.requests import Host, read_capped_body
 
 router = APIRouter(tags=["webhooks"])
-
-
-def get_host(request: Request) -> ServiceHost:
-    return request.app.state.host  # type: ignore[no-any-return]
-
-
-async def read_body(request: Request) -> bytes:
-    limit = request.app.state.max_body_bytes
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"body over {limit} bytes")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"body over {limit} bytes")
-    return bytes(body)
 
 
 @router.post(
@@ -39,13 +22,15 @@ async def read_body(request: Request) -> bytes:
 )
 async def stripe_webhook(
     request: Request,
-    host: Annotated[ServiceHost, Depends(get_host)],
+    host: Host,
     stripe_signature: Annotated[str | None, Header(alias="Stripe-Signature")] = None,
 ) -> dict[str, Any]:
     secrets = request.app.state.stripe_secrets
     if not secrets:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "RUNWAY_STRIPE_WEBHOOK_SECRET is not configured")
-    body = await read_body(request)
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, "RUNWAY_STRIPE_WEBHOOK_SECRET is not configured"
+        )
+    body = await read_capped_body(request, request.app.state.max_body_bytes)
     try:
         verify(body, stripe_signature, secrets, time.time(), request.app.state.stripe_tolerance)
     except SignatureRejected as error:

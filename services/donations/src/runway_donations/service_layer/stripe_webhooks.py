@@ -29,8 +29,12 @@ def receive_stripe_event(body: bytes, event: dict[str, Any], uow: UnitOfWork) ->
             session,
             webhook_events,
             {
-                "id": row_id, "provider": "stripe", "provider_event_id": event["id"],
-                "event_type": event["type"], "payload": body, "received_at": datetime.now(UTC),
+                "id": row_id,
+                "provider": "stripe",
+                "provider_event_id": event["id"],
+                "event_type": event["type"],
+                "payload": body,
+                "received_at": datetime.now(UTC),
                 "status": status,
             },
         )
@@ -47,13 +51,21 @@ def _donor_id(session: Session, invoice: PaidInvoice) -> str:
         session,
         donors,
         {
-            "id": str(uuid.uuid4()), "provider": "stripe", "provider_customer_id": invoice.customer_id,
-            "email": invoice.email, "name": invoice.name, "created_at": datetime.now(UTC),
+            "id": str(uuid.uuid4()),
+            "provider": "stripe",
+            "provider_customer_id": invoice.customer_id,
+            "email": invoice.email,
+            "name": invoice.name,
+            "created_at": datetime.now(UTC),
         },
     )
-    return str(session.scalar(
-        sa.select(donors.c.id).where(donors.c.provider == "stripe", donors.c.provider_customer_id == invoice.customer_id)
-    ))
+    return str(
+        session.scalar(
+            sa.select(donors.c.id).where(
+                donors.c.provider == "stripe", donors.c.provider_customer_id == invoice.customer_id
+            )
+        )
+    )
 
 
 def _record_paid_invoice(uow: UnitOfWork, source_event_id: str, invoice: PaidInvoice) -> None:
@@ -64,18 +76,28 @@ def _record_paid_invoice(uow: UnitOfWork, source_event_id: str, invoice: PaidInv
         session,
         contributions,
         {
-            "id": contribution_id, "provider": "stripe", "provider_payment_id": invoice.invoice_id,
-            "donor_id": donor_id, "amount_cents": invoice.amount_cents, "currency": invoice.currency,
-            "recurring_plan_ref": invoice.subscription_id, "paid_at": invoice.paid_at,
+            "id": contribution_id,
+            "provider": "stripe",
+            "provider_payment_id": invoice.invoice_id,
+            "donor_id": donor_id,
+            "amount_cents": invoice.amount_cents,
+            "currency": invoice.currency,
+            "recurring_plan_ref": invoice.subscription_id,
+            "paid_at": invoice.paid_at,
         },
     )
     if not created:  # the same invoice reached us under another event id
         return
     session.execute(
         ledger_entries.insert().values(
-            id=str(uuid.uuid4()), contribution_id=contribution_id, donor_id=donor_id, kind="contribution",
-            amount_cents=invoice.amount_cents, currency=invoice.currency,
-            source_event_id=source_event_id, recorded_at=datetime.now(UTC),
+            id=str(uuid.uuid4()),
+            contribution_id=contribution_id,
+            donor_id=donor_id,
+            kind="contribution",
+            amount_cents=invoice.amount_cents,
+            currency=invoice.currency,
+            source_event_id=source_event_id,
+            recorded_at=datetime.now(UTC),
         )
     )
     first, _, last = (invoice.name or "").partition(" ")
@@ -85,7 +107,9 @@ def _record_paid_invoice(uow: UnitOfWork, source_event_id: str, invoice: PaidInv
             contribution_id=contribution_id,
             provider="stripe",
             provider_payment_id=invoice.invoice_id,
-            donor=DonorRef(donor_id=donor_id, email=invoice.email, first_name=first or None, last_name=last or None),
+            donor=DonorRef(
+                donor_id=donor_id, email=invoice.email, first_name=first or None, last_name=last or None
+            ),
             amount_cents=invoice.amount_cents,
             currency=invoice.currency,
             recurring=invoice.subscription_id is not None,
@@ -98,6 +122,10 @@ def _record_paid_invoice(uow: UnitOfWork, source_event_id: str, invoice: PaidInv
 
 def parse_event(body: bytes) -> dict[str, Any]:
     event = json.loads(body)
-    if not isinstance(event, dict) or not isinstance(event.get("id"), str) or not isinstance(event.get("type"), str):
+    if (
+        not isinstance(event, dict)
+        or not isinstance(event.get("id"), str)
+        or not isinstance(event.get("type"), str)
+    ):
         raise ValueError("not a Stripe event: needs string 'id' and 'type'")
     return event

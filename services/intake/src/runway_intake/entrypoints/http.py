@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
 import anyio
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, Request, status
 from pydantic import ValidationError
 
 from runway_intake.domain.contact_details import (
@@ -19,30 +19,9 @@ from runway_intake.domain.interests import unknown_interests
 from runway_intake.domain.signup import Consent, Signup
 from runway_intake.entrypoints.schemas import SignupAccepted, SignupIn
 from runway_intake.service_layer.signups import accept_signup
-from runway_runtime.host import ServiceHost
+from runway_runtime.requests import Host, read_capped_body
 
 router = APIRouter(tags=["sign-ups"])
-
-
-def get_host(request: Request) -> ServiceHost:
-    return request.app.state.host  # type: ignore[no-any-return]
-
-
-Host = Annotated[ServiceHost, Depends(get_host)]
-
-
-async def read_body(request: Request) -> bytes:
-    """The raw body, refused with 413 as soon as it passes the size cap."""
-    limit = request.app.state.max_body_bytes
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"body over {limit} bytes")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > limit:
-            raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"body over {limit} bytes")
-    return bytes(body)
 
 
 def _field_error(field: str, reason: str) -> HTTPException:
@@ -102,7 +81,7 @@ async def post_signup(request: Request, host: Host) -> SignupAccepted:
     """Accepted (202) means the sign-up and its event are committed."""
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
         raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, "send application/json")
-    body = await read_body(request)
+    body = await read_capped_body(request, request.app.state.max_body_bytes)
     try:
         form = SignupIn.model_validate_json(body)
     except ValidationError as error:

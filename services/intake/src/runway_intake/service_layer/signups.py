@@ -97,9 +97,7 @@ def _accept(signup: Signup, uow: UnitOfWork) -> Accepted:
             if getattr(signup, name) is not None:
                 updates[name] = _consent_json(getattr(signup, name))
         if updates:
-            session.execute(
-                leads.update().where(leads.c.id == lead_id).values(**updates, updated_at=now)
-            )
+            session.execute(leads.update().where(leads.c.id == lead_id).values(**updates, updated_at=now))
     submission_id = str(uuid.uuid4())
     session.execute(
         submissions.insert().values(

@@ -11,7 +11,9 @@ from runway_matching.domain.geography import DivisionMatch, Location
 
 
 class GeographyIndex:
-    def __init__(self, by_zcta: dict[str, tuple[DivisionMatch, ...]], names: dict[str, tuple[str, str]]) -> None:
+    def __init__(
+        self, by_zcta: dict[str, tuple[DivisionMatch, ...]], names: dict[str, tuple[str, str]]
+    ) -> None:
         self._by_zcta = by_zcta
         self.divisions = names
 

@@ -22,24 +22,64 @@ from runway_matching.domain.geography import DivisionMatch
 SOURCE = "sample"
 # Filing closes at noon in the state's main time zone.
 STATE_TZ = {
-    "hi": "Pacific/Honolulu", "ak": "America/Anchorage", "ca": "America/Los_Angeles",
-    "or": "America/Los_Angeles", "wa": "America/Los_Angeles", "nv": "America/Los_Angeles",
-    "az": "America/Phoenix", "co": "America/Denver", "id": "America/Boise", "mt": "America/Denver",
-    "nm": "America/Denver", "ut": "America/Denver", "wy": "America/Denver",
-    "al": "America/Chicago", "ar": "America/Chicago", "ia": "America/Chicago", "il": "America/Chicago",
-    "ks": "America/Chicago", "la": "America/Chicago", "mn": "America/Chicago", "mo": "America/Chicago",
-    "ms": "America/Chicago", "nd": "America/Chicago", "ne": "America/Chicago", "ok": "America/Chicago",
-    "sd": "America/Chicago", "tn": "America/Chicago", "tx": "America/Chicago", "wi": "America/Chicago",
+    "hi": "Pacific/Honolulu",
+    "ak": "America/Anchorage",
+    "ca": "America/Los_Angeles",
+    "or": "America/Los_Angeles",
+    "wa": "America/Los_Angeles",
+    "nv": "America/Los_Angeles",
+    "az": "America/Phoenix",
+    "co": "America/Denver",
+    "id": "America/Boise",
+    "mt": "America/Denver",
+    "nm": "America/Denver",
+    "ut": "America/Denver",
+    "wy": "America/Denver",
+    "al": "America/Chicago",
+    "ar": "America/Chicago",
+    "ia": "America/Chicago",
+    "il": "America/Chicago",
+    "ks": "America/Chicago",
+    "la": "America/Chicago",
+    "mn": "America/Chicago",
+    "mo": "America/Chicago",
+    "ms": "America/Chicago",
+    "nd": "America/Chicago",
+    "ne": "America/Chicago",
+    "ok": "America/Chicago",
+    "sd": "America/Chicago",
+    "tn": "America/Chicago",
+    "tx": "America/Chicago",
+    "wi": "America/Chicago",
 }
 # (office type, level, name pattern, seats choices, minimum age, election, filing closes)
 OFFICES: dict[str, list[tuple[str, str, str, tuple[int, ...], int | None, date, date]]] = {
-    "county": [("county_commission", "county", "{name} Commission", (1, 2, 3), 18,
-                date(2028, 11, 7), date(2028, 6, 1))],
-    "place": [("city_council", "city", "{name} City Council", (2, 3, 4), 18,
-               date(2027, 11, 2), date(2027, 6, 1)),
-              ("mayor", "city", "Mayor of {name}", (1,), 18, date(2027, 11, 2), date(2027, 6, 1))],
-    "lea": [("school_board", "local", "{name} Board of Education", (2, 3, 4), 18,
-             date(2027, 11, 2), date(2027, 6, 1))],
+    "county": [
+        (
+            "county_commission",
+            "county",
+            "{name} Commission",
+            (1, 2, 3),
+            18,
+            date(2028, 11, 7),
+            date(2028, 6, 1),
+        )
+    ],
+    "place": [
+        ("city_council", "city", "{name} City Council", (2, 3, 4), 18, date(2027, 11, 2), date(2027, 6, 1)),
+        ("mayor", "city", "Mayor of {name}", (1,), 18, date(2027, 11, 2), date(2027, 6, 1)),
+    ],
+    "lea": [
+        (
+            "school_board",
+            "local",
+            "{name} Board of Education",
+            (2, 3, 4),
+            18,
+            date(2027, 11, 2),
+            date(2027, 6, 1),
+        )
+    ],
 }
 
 
@@ -55,7 +95,9 @@ def _place_name(name: str) -> str:
     return name
 
 
-def generate(divisions: dict[str, tuple[str, str]], states: set[str] | None = None) -> Iterator[dict[str, Any]]:
+def generate(
+    divisions: dict[str, tuple[str, str]], states: set[str] | None = None
+) -> Iterator[dict[str, Any]]:
     for ocd_id, (name, kind) in sorted(divisions.items()):
         division = DivisionMatch(ocd_id, name, kind, None)
         state = division.state.lower()
@@ -106,10 +148,16 @@ def load(session: Session, divisions: dict[str, tuple[str, str]], states: set[st
             positions.insert(),
             [
                 {
-                    "id": f"pos-{r['key']}", "name": r["office_name"], "level": r["level"],
-                    "office_type": r["office_type"], "division_id": r["division_id"],
-                    "seats": r["seats"], "partisan": False, "minimum_age": r["minimum_age"],
-                    "source": SOURCE, "source_id": r["source_id"],
+                    "id": f"pos-{r['key']}",
+                    "name": r["office_name"],
+                    "level": r["level"],
+                    "office_type": r["office_type"],
+                    "division_id": r["division_id"],
+                    "seats": r["seats"],
+                    "partisan": False,
+                    "minimum_age": r["minimum_age"],
+                    "source": SOURCE,
+                    "source_id": r["source_id"],
                 }
                 for r in fresh
             ],
@@ -118,11 +166,16 @@ def load(session: Session, divisions: dict[str, tuple[str, str]], states: set[st
             races.insert(),
             [
                 {
-                    "id": f"race-{r['key']}", "position_id": f"pos-{r['key']}",
+                    "id": f"race-{r['key']}",
+                    "position_id": f"pos-{r['key']}",
                     "election_id": election_rows[(r["state"], r["election_date"])]["id"],
-                    "division_id": r["division_id"], "seats_up": r["seats"],
-                    "filing_opens": None, "filing_closes": r["filing_closes"], "sample": True,
-                    "source": SOURCE, "source_id": r["source_id"],
+                    "division_id": r["division_id"],
+                    "seats_up": r["seats"],
+                    "filing_opens": None,
+                    "filing_closes": r["filing_closes"],
+                    "sample": True,
+                    "source": SOURCE,
+                    "source_id": r["source_id"],
                 }
                 for r in fresh
             ],

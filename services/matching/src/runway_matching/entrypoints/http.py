@@ -13,14 +13,10 @@ from runway_contracts.matching import RaceSummary
 from runway_matching.adapters.geography_index import GeographyIndex
 from runway_matching.domain.races import Person
 from runway_matching.service_layer.race_finder import find_races
-from runway_runtime.host import ServiceHost
+from runway_runtime.requests import Host
 
 router = APIRouter(tags=["races"])
 ZIP = re.compile(r"^\d{5}$")
-
-
-def get_host(request: Request) -> ServiceHost:
-    return request.app.state.host  # type: ignore[no-any-return]
 
 
 def get_geography(request: Request) -> GeographyIndex:
@@ -29,7 +25,9 @@ def get_geography(request: Request) -> GeographyIndex:
 
 def valid_zip(zip: Annotated[str, Query(description="5-digit ZIP code")]) -> str:
     if not ZIP.match(zip):
-        raise HTTPException(422, [{"loc": ["query", "zip"], "msg": "expected a 5-digit ZIP code", "type": "value_error"}])
+        raise HTTPException(
+            422, [{"loc": ["query", "zip"], "msg": "expected a 5-digit ZIP code", "type": "value_error"}]
+        )
     return zip
 
 
@@ -55,14 +53,16 @@ async def divisions(
     zip: Annotated[str, Depends(valid_zip)], geography: Annotated[GeographyIndex, Depends(get_geography)]
 ) -> list[DivisionOut]:
     location = geography.locate(zip)
-    return [DivisionOut(ocd_id=d.ocd_id, name=d.name, kind=d.kind, share=d.share, certainty=d.certainty)
-            for d in location.divisions]
+    return [
+        DivisionOut(ocd_id=d.ocd_id, name=d.name, kind=d.kind, share=d.share, certainty=d.certainty)
+        for d in location.divisions
+    ]
 
 
 @router.get("/v1/races", response_model=RacesOut, summary="Races you could run for near a ZIP")
 async def races_near(
     zip: Annotated[str, Depends(valid_zip)],
-    host: Annotated[ServiceHost, Depends(get_host)],
+    host: Host,
     geography: Annotated[GeographyIndex, Depends(get_geography)],
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> RacesOut:

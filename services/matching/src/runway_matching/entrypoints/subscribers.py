@@ -22,8 +22,6 @@ def subscriptions(host: ServiceHost, geography: GeographyIndex) -> list[Subscrip
 
     async def on_lead_received(envelope: CloudEvent, event: Event) -> None:
         assert isinstance(event, LeadReceived)
-        await anyio.to_thread.run_sync(
-            match_lead, envelope.id, event, host.unit_of_work(), inbox, geography
-        )
+        await anyio.to_thread.run_sync(match_lead, envelope.id, event, host.unit_of_work(), inbox, geography)
 
     return [Subscription(INTAKE, LEAD_RECEIVED_DURABLE, LEAD_RECEIVED, on_lead_received)]

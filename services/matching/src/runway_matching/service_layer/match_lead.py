@@ -31,9 +31,12 @@ def match_lead(
         person = Person(lead.birth_date, frozenset(lead.interests))
         ranked = find_races(session, location, person, now)
         location_row = {
-            "lead_id": lead.lead_id, "postal_code": lead.postal_code,
+            "lead_id": lead.lead_id,
+            "postal_code": lead.postal_code,
             "division_ids": [d.ocd_id for d in location.divisions],
-            "birth_date": lead.birth_date, "interests": sorted(lead.interests), "updated_at": now,
+            "birth_date": lead.birth_date,
+            "interests": sorted(lead.interests),
+            "updated_at": now,
         }
         upsert(session, lead_locations, location_row, key=["lead_id"])
         top = ranked[:TOP_RACES]

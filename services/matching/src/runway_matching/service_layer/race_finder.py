@@ -48,9 +48,17 @@ def races_in(session: Session, division_ids: list[str]) -> list[Race]:
         return []
     query = (
         sa.select(
-            races.c.id, positions.c.name, positions.c.office_type, positions.c.level,
-            races.c.division_id, elections.c.election_date, races.c.filing_closes,
-            races.c.seats_up, positions.c.partisan, positions.c.minimum_age, races.c.sample,
+            races.c.id,
+            positions.c.name,
+            positions.c.office_type,
+            positions.c.level,
+            races.c.division_id,
+            elections.c.election_date,
+            races.c.filing_closes,
+            races.c.seats_up,
+            positions.c.partisan,
+            positions.c.minimum_age,
+            races.c.sample,
         )
         .join(positions, positions.c.id == races.c.position_id)
         .join(elections, elections.c.id == races.c.election_id)
@@ -62,13 +70,19 @@ def races_in(session: Session, division_ids: list[str]) -> list[Race]:
     ]
 
 
-def find_races(session: Session, location: Location, person: Person, now: datetime | None = None) -> list[RankedRace]:
+def find_races(
+    session: Session, location: Location, person: Person, now: datetime | None = None
+) -> list[RankedRace]:
     """Every race the person could still enter, best first."""
     now = now or datetime.now(UTC)
     where = {d.ocd_id: d for d in location.divisions}
     ranked = [
-        RankedRace(race, where[race.division_id], score(race, where[race.division_id], person, now),
-                   reason(race, where[race.division_id], location.postal_code))
+        RankedRace(
+            race,
+            where[race.division_id],
+            score(race, where[race.division_id], person, now),
+            reason(race, where[race.division_id], location.postal_code),
+        )
         for race in races_in(session, list(where))
         if eligible(race, person, now)
     ]

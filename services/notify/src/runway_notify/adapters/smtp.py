@@ -22,6 +22,6 @@ class SmtpChannel:
             username=s.smtp_username,
             password=s.smtp_password,
             use_tls=s.smtp_security == "tls",
-            start_tls=True if s.smtp_security == "starttls" else False,
+            start_tls=s.smtp_security == "starttls",  # "none" means never, not opportunistic
             timeout=s.smtp_timeout_seconds,
         )

@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import html
-from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, PlainTextResponse
 
 from runway_notify.domain.unsubscribe_tokens import BadToken, read_token
 from runway_notify.service_layer.opt_out import opt_out
-from runway_runtime.host import ServiceHost
+from runway_runtime.requests import Host
 
 router = APIRouter(tags=["preferences"])
-
-
-def get_host(request: Request) -> ServiceHost:
-    return request.app.state.host  # type: ignore[no-any-return]
 
 
 def _address(request: Request, token: str) -> tuple[str, str]:
@@ -40,7 +35,7 @@ async def unsubscribe_page(token: str, request: Request) -> HTMLResponse:
 
 
 @router.post("/v1/unsubscribe/{token}", response_class=PlainTextResponse, summary="One-click unsubscribe")
-async def unsubscribe(token: str, request: Request, host: Annotated[ServiceHost, Depends(get_host)]) -> str:
+async def unsubscribe(token: str, request: Request, host: Host) -> str:
     """Answers 200 and takes effect at once, for the RFC 8058 POST and for the page's button."""
     channel, address = _address(request, token)
     form = await request.form()

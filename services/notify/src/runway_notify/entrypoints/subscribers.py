@@ -28,17 +28,23 @@ def subscriptions(
     org: dict[str, str],
 ) -> list[Subscription]:
     tracer = host.tracer_provider.get_tracer("runway-notify")
-    inboxes = {name: Inbox(tables.inbox, name) for name in (LEAD_RECEIVED, LEAD_MATCHED, CONTRIBUTION_SUCCEEDED)}
+    inboxes = {
+        name: Inbox(tables.inbox, name) for name in (LEAD_RECEIVED, LEAD_MATCHED, CONTRIBUTION_SUCCEEDED)
+    }
 
     async def on_lead_received(envelope: CloudEvent, event: Event) -> None:
         assert isinstance(event, intake.LeadReceived)
-        await anyio.to_thread.run_sync(record_lead, envelope.id, event, host.unit_of_work(), inboxes[LEAD_RECEIVED])
+        await anyio.to_thread.run_sync(
+            record_lead, envelope.id, event, host.unit_of_work(), inboxes[LEAD_RECEIVED]
+        )
 
     async def on_lead_matched(envelope: CloudEvent, event: Event) -> None:
         assert isinstance(event, matching.LeadMatched)
         note = await races_near_you(envelope.id, event, host.unit_of_work, inboxes[LEAD_MATCHED], org)
         if note:
-            await deliver_email(envelope.id, note, host.unit_of_work, inboxes[LEAD_MATCHED], composer, send, tracer)
+            await deliver_email(
+                envelope.id, note, host.unit_of_work, inboxes[LEAD_MATCHED], composer, send, tracer
+            )
 
     async def on_contribution_succeeded(envelope: CloudEvent, event: Event) -> None:
         assert isinstance(event, donations.ContributionSucceeded)
@@ -52,6 +58,9 @@ def subscriptions(
         Subscription(streams.INTAKE, LEAD_RECEIVED, intake.LEAD_RECEIVED, on_lead_received),
         Subscription(streams.MATCHING, LEAD_MATCHED, matching.LEAD_MATCHED, on_lead_matched),
         Subscription(
-            streams.DONATIONS, CONTRIBUTION_SUCCEEDED, donations.CONTRIBUTION_SUCCEEDED, on_contribution_succeeded
+            streams.DONATIONS,
+            CONTRIBUTION_SUCCEEDED,
+            donations.CONTRIBUTION_SUCCEEDED,
+            on_contribution_succeeded,
         ),
     ]

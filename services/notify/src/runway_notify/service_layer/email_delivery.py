@@ -45,7 +45,9 @@ class EmailComposer:
 
     def compose(self, note: EmailNotification) -> EmailMessage:
         unsubscribe = self._unsubscribe_link(note.recipient)
-        subject, text, html = self._templates.render(note.template, {**note.context, "unsubscribe_url": unsubscribe})
+        subject, text, html = self._templates.render(
+            note.template, {**note.context, "unsubscribe_url": unsubscribe}
+        )
         message = EmailMessage(policy=MAIL_POLICY)
         message["From"] = self._sender
         message["To"] = note.recipient
@@ -79,9 +81,15 @@ def _claim(uow: UnitOfWork, inbox: Inbox, event_id: str, note: EmailNotification
             session,
             deliveries,
             {
-                "id": str(uuid.uuid4()), "notification_key": note.key, "message_type": note.message_type,
-                "channel": "email", "lead_id": note.lead_id, "recipient": note.recipient,
-                "status": "sending", "message_id": note.message_id, "attempts": 0,
+                "id": str(uuid.uuid4()),
+                "notification_key": note.key,
+                "message_type": note.message_type,
+                "channel": "email",
+                "lead_id": note.lead_id,
+                "recipient": note.recipient,
+                "status": "sending",
+                "message_id": note.message_id,
+                "attempts": 0,
                 "created_at": datetime.now(UTC),
             },
         )
@@ -92,23 +100,34 @@ def _claim(uow: UnitOfWork, inbox: Inbox, event_id: str, note: EmailNotification
             inbox.first_delivery(session, event_id)
             uow.commit()
             return None
-        session.execute(deliveries.update().where(deliveries.c.id == row.id).values(attempts=deliveries.c.attempts + 1))
+        session.execute(
+            deliveries.update().where(deliveries.c.id == row.id).values(attempts=deliveries.c.attempts + 1)
+        )
         uow.commit()
         return str(row.id)
 
 
-def _mark_sent(uow: UnitOfWork, inbox: Inbox, event_id: str, delivery_id: str, note: EmailNotification) -> None:
+def _mark_sent(
+    uow: UnitOfWork, inbox: Inbox, event_id: str, delivery_id: str, note: EmailNotification
+) -> None:
     with uow:
         now = datetime.now(UTC)
         uow.session.execute(
-            deliveries.update().where(deliveries.c.id == delivery_id).values(status="sent", sent_at=now, last_error=None)
+            deliveries.update()
+            .where(deliveries.c.id == delivery_id)
+            .values(status="sent", sent_at=now, last_error=None)
         )
         inbox.first_delivery(uow.session, event_id)
         uow.outbox.stage(
             uow.session,
             NotificationSent(
-                notification_id=delivery_id, notification_key=note.key, message_type=note.message_type,
-                channel="email", recipient=note.recipient, lead_id=note.lead_id, sent_at=now,
+                notification_id=delivery_id,
+                notification_key=note.key,
+                message_type=note.message_type,
+                channel="email",
+                recipient=note.recipient,
+                lead_id=note.lead_id,
+                sent_at=now,
             ),
             subject_id=delivery_id,
         )
@@ -117,7 +136,9 @@ def _mark_sent(uow: UnitOfWork, inbox: Inbox, event_id: str, delivery_id: str, n
 
 def _record_error(uow: UnitOfWork, delivery_id: str, error: BaseException) -> None:
     with uow:
-        uow.session.execute(deliveries.update().where(deliveries.c.id == delivery_id).values(last_error=repr(error)[:2000]))
+        uow.session.execute(
+            deliveries.update().where(deliveries.c.id == delivery_id).values(last_error=repr(error)[:2000])
+        )
         uow.commit()
 
 
@@ -134,7 +155,10 @@ async def deliver_email(
     if delivery_id is None:
         return
     message = composer.compose(note)
-    with tracer.start_as_current_span("smtp send", attributes={"messaging.message.id": note.message_id, "notify.message_type": note.message_type}):
+    with tracer.start_as_current_span(
+        "smtp send",
+        attributes={"messaging.message.id": note.message_id, "notify.message_type": note.message_type},
+    ):
         try:
             await send(message)
         except Exception as error:

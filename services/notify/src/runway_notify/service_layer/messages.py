@@ -33,7 +33,11 @@ def _skip(uow_factory: Callable[[], UnitOfWork], inbox: Inbox, event_id: str) ->
 
 
 async def races_near_you(
-    event_id: str, event: LeadMatched, uow_factory: Callable[[], UnitOfWork], inbox: Inbox, org: dict[str, str]
+    event_id: str,
+    event: LeadMatched,
+    uow_factory: Callable[[], UnitOfWork],
+    inbox: Inbox,
+    org: dict[str, str],
 ) -> EmailNotification | None:
     contact = await anyio.to_thread.run_sync(_contact, uow_factory, event.lead_id)
     if contact is None:

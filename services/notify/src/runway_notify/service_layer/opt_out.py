@@ -18,7 +18,9 @@ def opt_out(uow: UnitOfWork, channel: str, address: str, source: str) -> bool:
         session = uow.session
         now = datetime.now(UTC)
         created = insert_if_absent(
-            session, suppressions, {"channel": channel, "address": address, "reason": source, "created_at": now}
+            session,
+            suppressions,
+            {"channel": channel, "address": address, "reason": source, "created_at": now},
         )
         if not created:
             return False
@@ -26,7 +28,9 @@ def opt_out(uow: UnitOfWork, channel: str, address: str, source: str) -> bool:
         lead_id = session.scalar(sa.select(contacts.c.lead_id).where(column == address))
         uow.outbox.stage(
             session,
-            ContactOptedOut(channel=channel, address=address, lead_id=lead_id, source=source, opted_out_at=now),  # type: ignore[arg-type]
+            ContactOptedOut(
+                channel=channel, address=address, lead_id=lead_id, source=source, opted_out_at=now
+            ),  # type: ignore[arg-type]
             subject_id=lead_id or address,
         )
         uow.commit()
