@@ -9,6 +9,9 @@ class Settings(CommonSettings):
     intake_database_url: str | None = None
     intake_port: int = 8001
     intake_max_body_bytes: int = 64 * 1024
+    # Per process. An event sign-up sheet behind one NAT may post hundreds a minute.
+    intake_rate_per_ip_per_minute: float = 600
+    intake_rate_per_form_per_minute: float = 60_000
 
     @property
     def database_url(self) -> str:

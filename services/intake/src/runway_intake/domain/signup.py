@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -31,24 +32,73 @@ class Signup:
     ip: str | None = None
     user_agent: str | None = None
     tags: tuple[str, ...] = ()
-    raw: dict[str, object] = field(default_factory=dict)
+    street: str | None = None
+    city: str | None = None
+    state: str | None = None
+    age: int | None = None
+    source: str | None = None
+    refcode: str | None = None
+    utm: dict[str, str] = field(default_factory=dict)
+    custom_fields: dict[str, Any] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not (self.email or self.phone):
             raise ValueError("a sign-up needs an email or a phone")
 
 
-def merged_values(existing: dict[str, object], signup: Signup) -> dict[str, object]:
+FILLABLE = (
+    "first_name",
+    "last_name",
+    "postal_code",
+    "birth_date",
+    "street",
+    "city",
+    "state",
+    "age",
+    "refcode",
+    "source",
+)
+
+
+def merged_values(existing: dict[str, Any], signup: Signup) -> dict[str, Any]:
     """Newer non-empty values fill in; empty ones never erase what we know."""
-    updates: dict[str, object] = {}
-    for name in ("first_name", "last_name", "postal_code", "birth_date"):
+    updates: dict[str, Any] = {}
+    for name in FILLABLE:
         value = getattr(signup, name)
         if value not in (None, "") and existing.get(name) != value:
             updates[name] = value
-    interests = sorted(set(existing.get("interests") or []) | set(signup.interests))  # type: ignore[call-overload]
-    if interests != sorted(existing.get("interests") or []):  # type: ignore[call-overload]
-        updates["interests"] = interests
-    tags = sorted(set(existing.get("tags") or []) | set(signup.tags))  # type: ignore[call-overload]
-    if tags != sorted(existing.get("tags") or []):  # type: ignore[call-overload]
-        updates["tags"] = tags
+    for name in ("interests", "tags"):
+        known = sorted(existing.get(name) or [])
+        union = sorted(set(known) | set(getattr(signup, name)))
+        if union != known:
+            updates[name] = union
+    custom = {**(existing.get("custom_fields") or {}), **signup.custom_fields}
+    if custom != (existing.get("custom_fields") or {}):
+        updates["custom_fields"] = custom
+    utm = {**(existing.get("utm") or {}), **signup.utm}
+    if utm != (existing.get("utm") or {}):
+        updates["utm"] = utm
+    return updates
+
+
+def combine_leads(survivor: dict[str, Any], absorbed: dict[str, Any]) -> dict[str, Any]:
+    """What the survivor of a merge keeps: its own values, the absorbed lead's where it had none."""
+    updates: dict[str, Any] = {}
+    for name in (*FILLABLE, "email", "email_key", "phone"):
+        if survivor.get(name) in (None, "") and absorbed.get(name) not in (None, ""):
+            updates[name] = absorbed[name]
+    for name in ("email_consent", "sms_consent"):  # the person's most recent decision stands
+        theirs = absorbed.get(name)
+        ours = survivor.get(name)
+        if theirs and (not ours or theirs["recorded_at"] > ours["recorded_at"]):
+            updates[name] = theirs
+    for name in ("interests", "tags"):
+        union = sorted(set(survivor.get(name) or []) | set(absorbed.get(name) or []))
+        if union != sorted(survivor.get(name) or []):
+            updates[name] = union
+    for name in ("custom_fields", "utm"):
+        combined = {**(absorbed.get(name) or {}), **(survivor.get(name) or {})}
+        if combined != (survivor.get(name) or {}):
+            updates[name] = combined
     return updates

@@ -1,73 +1,193 @@
-"""Intake's HTTP routes: translate a request into a Signup and delegate."""
+"""Sign-up routes: any registered form posts to one URL; Runway's own form to /v1/signups."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import anyio
 from fastapi import APIRouter, HTTPException, Request, status
-from pydantic import ValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
-from runway_intake.domain.contact_details import (
-    InvalidField,
-    normalize_email,
-    normalize_phone,
-    normalize_postal_code,
-)
-from runway_intake.domain.interests import unknown_interests
-from runway_intake.domain.signup import Consent, Signup
-from runway_intake.entrypoints.schemas import SignupAccepted, SignupIn
-from runway_intake.service_layer.signups import accept_signup
+from runway_intake.domain.canonical import InvalidSubmission, build_signup
+from runway_intake.domain.forms import Form, apply_mapping, honeypot_tripped
+from runway_intake.entrypoints.form_bodies import JSON, media_type, read_fields
+from runway_intake.entrypoints.schemas import SignupAccepted, SignupIn, inline_schema
+from runway_intake.service_layer.forms_registry import load_form
+from runway_intake.service_layer.signups import IdempotencyKey, IdempotencyKeyReused, accept_signup
 from runway_runtime.requests import Host, read_capped_body
 
 router = APIRouter(tags=["sign-ups"])
+SIGNATURE_HEADER = "X-Runway-Signature"
+ERRORS = {
+    401: {"description": "Partner form without a valid signature or token"},
+    403: {"description": "Browser post from an origin the form does not allow"},
+    404: {"description": "No such form"},
+    410: {"description": "The form was deactivated"},
+    413: {"description": "Body too large"},
+    415: {"description": "Unsupported content type or charset"},
+    422: {"description": "Invalid fields, each named with the reason"},
+    429: {"description": "Too many submissions; see Retry-After"},
+}
 
 
-def _field_error(field: str, reason: str) -> HTTPException:
-    return HTTPException(
-        status.HTTP_422_UNPROCESSABLE_CONTENT,
-        [{"loc": ["body", field], "msg": reason, "type": "value_error"}],
+def _problem(code: int, detail: Any, headers: dict[str, str] | None = None) -> HTTPException:
+    return HTTPException(code, detail, headers=headers)
+
+
+def _check_partner(form: Form, request: Request, body: bytes) -> None:
+    if form.auth == "none":
+        return
+    secret = (form.secret or "").encode()
+    if form.auth == "hmac":
+        given = request.headers.get(SIGNATURE_HEADER, "").removeprefix("sha256=")
+        expected = hmac.new(secret, body, hashlib.sha256).hexdigest()
+        if not given:
+            raise _problem(401, f"{SIGNATURE_HEADER} header is required for this form")
+        if not hmac.compare_digest(given, expected):
+            raise _problem(401, f"{SIGNATURE_HEADER} does not match the body")
+    elif form.auth == "bearer":
+        token = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        if not token:
+            raise _problem(401, "Authorization: Bearer <token> is required for this form")
+        if not hmac.compare_digest(token.encode(), secret):
+            raise _problem(401, "the bearer token is not this form's")
+
+
+def _check_origin(form: Form, request: Request) -> None:
+    origin = request.headers.get("origin")
+    if origin and form.allowed_origins and origin not in form.allowed_origins:
+        raise _problem(403, f"origin {origin} may not post to form {form.key}")
+
+
+def _rate_limit(request: Request, form_key: str) -> None:
+    limits = request.app.state.rate_limits
+    ip = request.client.host if request.client else "?"
+    for key, buckets in ((f"ip:{ip}", limits["ip"]), (f"form:{form_key}", limits["form"])):
+        wait = buckets.take(key)
+        if wait:
+            raise _problem(429, "too many submissions; try again later", {"Retry-After": str(int(wait))})
+
+
+def _wants_html(request: Request) -> bool:
+    kind, _ = media_type(request)
+    return kind != JSON and "text/html" in request.headers.get("accept", "")
+
+
+def _back_with_errors(request: Request, errors: list[dict[str, Any]]) -> Response | None:
+    referer = request.headers.get("referer")
+    if not referer:
+        return None
+    parts = urlsplit(referer)
+    query = "&".join(
+        filter(None, [parts.query, urlencode({"runway_errors": ",".join(e["loc"][-1] for e in errors)})])
     )
+    return RedirectResponse(urlunsplit(parts._replace(query=query)), status_code=303)
 
 
-def to_signup(form: SignupIn, form_key: str, request: Request) -> Signup:
+async def _submit(request: Request, host: Any, form_key: str, body: bytes) -> Response:
+    form = await anyio.to_thread.run_sync(_load, host, form_key)
+    if form is None:
+        raise _problem(404, f"no form {form_key!r}")
+    if not form.active:
+        raise _problem(410, f"form {form_key!r} no longer accepts submissions")
+    _check_partner(form, request, body)
+    _check_origin(form, request)
+    _rate_limit(request, form_key)
+    fields = await read_fields(request, body)
+    if honeypot_tripped(form, fields):  # look accepted, keep nothing
+        return _respond(request, form, {"lead_id": None, "submission_id": None, "is_new_lead": False}, 202)
     now = datetime.now(UTC)
     ip = request.client.host if request.client else None
-    agent = request.headers.get("user-agent")
     try:
-        email = normalize_email(form.email) if form.email else None
-        phone = normalize_phone(form.phone) if form.phone else None
-        postal_code = normalize_postal_code(form.zip) if form.zip else None
-    except InvalidField as error:
-        raise _field_error(error.field, error.reason) from None
-    if not (email or phone):
-        raise _field_error("email", "an email or a phone number is required")
-    if unknown := unknown_interests(form.interests):
-        raise _field_error("interests", f"unknown interest codes: {', '.join(unknown)}")
+        signup = build_signup(
+            form,
+            apply_mapping(form, fields),
+            received_at=now,
+            ip=ip,
+            user_agent=request.headers.get("user-agent"),
+            raw=fields,
+        )
+    except InvalidSubmission as invalid:
+        errors = [{"loc": ["body", e.field], "msg": e.reason, "type": "value_error"} for e in invalid.errors]
+        if _wants_html(request) and (back := _back_with_errors(request, errors)):
+            return back
+        raise _problem(422, errors) from None
+    key = request.headers.get("idempotency-key")
+    if key is not None and not 1 <= len(key) <= 200:
+        raise _problem(
+            422, [{"loc": ["header", "Idempotency-Key"], "msg": "1 to 200 characters", "type": "value_error"}]
+        )
+    idempotency = IdempotencyKey(key, hashlib.sha256(body).hexdigest()) if key else None
+    try:
+        accepted = await anyio.to_thread.run_sync(accept_signup, signup, host.unit_of_work, idempotency)
+    except IdempotencyKeyReused:
+        raise _problem(
+            422,
+            [
+                {
+                    "loc": ["header", "Idempotency-Key"],
+                    "msg": "already used with a different body",
+                    "type": "value_error",
+                }
+            ],
+        ) from None
+    body_out = {
+        "lead_id": accepted.lead_id,
+        "submission_id": accepted.submission_id,
+        "is_new_lead": accepted.is_new_lead,
+    }
+    response = _respond(request, form, body_out, 202)
+    if accepted.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
 
-    def consent(granted: bool) -> Consent | None:
-        if form.consent is None:
-            return None
-        return Consent(granted, now, form.consent.wording, ip, agent)
 
-    return Signup(
-        form_key=form_key,
-        first_name=form.first_name or None,
-        last_name=form.last_name or None,
-        email=email,
-        phone=phone,
-        postal_code=postal_code,
-        birth_date=form.birth_date,
-        interests=tuple(form.interests),
-        tags=tuple(form.tags),
-        email_consent=consent(form.consent.email) if form.consent else None,
-        sms_consent=consent(form.consent.sms) if form.consent else None,
-        received_at=now,
-        ip=ip,
-        user_agent=agent,
-        raw=form.model_dump(mode="json"),
-    )
+def _load(host: Any, form_key: str) -> Form | None:
+    with host.sessions() as session:
+        return load_form(session, form_key)
+
+
+def _respond(request: Request, form: Form, body: dict[str, Any], code: int) -> Response:
+    if _wants_html(request):
+        target = form.thank_you_url or request.headers.get("referer")
+        if target:
+            return RedirectResponse(target, status_code=303)
+    return JSONResponse(body, status_code=code)
+
+
+@router.post(
+    "/v1/forms/{form_key}/submissions",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=SignupAccepted,
+    summary="Submit a sign-up through any registered form",
+    responses={
+        303: {"description": "HTML form: redirect to the thank-you page (or back with errors)"},
+        **ERRORS,
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"type": "object", "additionalProperties": True}},
+                "application/x-www-form-urlencoded": {
+                    "schema": {"type": "object", "additionalProperties": True}
+                },
+                "multipart/form-data": {"schema": {"type": "object", "additionalProperties": True}},
+            },
+        }
+    },
+)
+async def post_submission(form_key: str, request: Request, host: Host) -> Response:
+    """Field names are the form's own; its registered mapping turns them into a lead.
+
+    Accepted (202) means the submission, its lead and its event are committed.
+    """
+    body = await read_capped_body(request, request.app.state.max_body_bytes)
+    return await _submit(request, host, form_key, body)
 
 
 @router.post(
@@ -75,28 +195,17 @@ def to_signup(form: SignupIn, form_key: str, request: Request) -> Signup:
     status_code=status.HTTP_202_ACCEPTED,
     response_model=SignupAccepted,
     summary="Sign up through Runway's own form",
-    responses={413: {"description": "Body too large"}, 415: {"description": "Not JSON"}},
+    responses=ERRORS,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": inline_schema(SignupIn)}},
+        }
+    },
 )
-async def post_signup(request: Request, host: Host) -> SignupAccepted:
-    """Accepted (202) means the sign-up and its event are committed."""
-    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
-        raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE, "send application/json")
+async def post_signup(request: Request, host: Host) -> Response:
+    """Runway's built-in form (`signup`): JSON in the documented shape. 202 = committed."""
+    if media_type(request)[0] != JSON:
+        raise _problem(415, "send application/json")
     body = await read_capped_body(request, request.app.state.max_body_bytes)
-    try:
-        form = SignupIn.model_validate_json(body)
-    except ValidationError as error:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, _errors(error)) from None
-    signup = to_signup(form, "signup", request)
-    accepted = await anyio.to_thread.run_sync(accept_signup, signup, host.unit_of_work)
-    return SignupAccepted(
-        lead_id=accepted.lead_id,
-        submission_id=accepted.submission_id,
-        is_new_lead=accepted.is_new_lead,
-    )
-
-
-def _errors(error: ValidationError) -> list[dict[str, Any]]:
-    return [
-        {"loc": ["body", *e["loc"]], "msg": e["msg"], "type": e["type"]}
-        for e in error.errors(include_url=False, include_input=False)
-    ]
+    return await _submit(request, host, "signup", body)

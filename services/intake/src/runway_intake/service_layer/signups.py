@@ -1,56 +1,166 @@
-"""Accepting a sign-up: find or create the person's lead, store the submission, stage the event."""
+"""Accepting a sign-up: resolve the person, store the submission, stage the events.
+
+Everything happens in one transaction: the lead (created, joined or merged),
+the submission, the exact lead count, and `intake.lead.received.v1` (plus
+`intake.lead.merged.v1` when two leads turn out to be one person).
+
+Concurrency is settled by the database: the unique email key and phone decide
+who wins when two first submissions race; the loser's transaction fails on the
+constraint and is retried, finds the winner's lead and joins it. On PostgreSQL
+the leads involved are also locked (FOR UPDATE) so two merges cannot interleave.
+"""
 
 from __future__ import annotations
 
+import random
 import uuid
-from dataclasses import asdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
 
-from runway_contracts.intake import ChannelConsent, LeadReceived, LeadView
+from runway_contracts.intake import ChannelConsent, LeadMerged, LeadReceived, LeadView
 from runway_eventbus.unit_of_work import UnitOfWork
-from runway_intake.adapters.tables import leads, submissions
+from runway_intake.adapters.tables import (
+    COUNT_SHARDS,
+    idempotency_keys,
+    lead_count_shards,
+    lead_identities,
+    lead_merges,
+    leads,
+    submissions,
+)
 from runway_intake.domain.contact_details import email_identity
-from runway_intake.domain.signup import Consent, Signup, merged_values
+from runway_intake.domain.identity import Create, Join, KnownLead, Merge, resolve
+from runway_intake.domain.signup import Consent, Signup, combine_leads, merged_values
+
+RETRIES = 5
 
 
+@dataclass(frozen=True)
 class Accepted:
-    def __init__(self, lead_id: str, submission_id: str, is_new_lead: bool) -> None:
-        self.lead_id = lead_id
-        self.submission_id = submission_id
-        self.is_new_lead = is_new_lead
+    lead_id: str
+    submission_id: str
+    is_new_lead: bool
+    merged_lead_ids: tuple[str, ...] = ()
+    replayed: bool = False
 
 
-def accept_signup(signup: Signup, uow_factory: Any, attempts: int = 3) -> Accepted:
-    """Commit the submission, its lead and `intake.lead.received.v1` together.
+@dataclass(frozen=True)
+class IdempotencyKey:
+    key: str
+    request_hash: str  # a different body under the same key is refused
 
-    Two first submissions from one person racing each other both try to insert
-    the lead; the unique constraint lets one win and the other retries, finds
-    the lead, and joins it.
-    """
-    for attempt in range(attempts):
+
+class IdempotencyKeyReused(ValueError):
+    pass
+
+
+def accept_signup(
+    signup: Signup, uow_factory: Callable[[], UnitOfWork], idempotency: IdempotencyKey | None = None
+) -> Accepted:
+    for attempt in range(RETRIES):
         try:
             with uow_factory() as uow:
+                if idempotency and (earlier := _earlier_response(uow.session, signup.form_key, idempotency)):
+                    return earlier
                 accepted = _accept(signup, uow)
+                if idempotency:
+                    _remember(uow.session, signup.form_key, idempotency, accepted)
                 uow.commit()
                 return accepted
-        except IntegrityError:
-            if attempt == attempts - 1:
+        except (IntegrityError, OperationalError) as error:
+            # IntegrityError: another transaction took the same identity first.
+            # OperationalError: a deadlock or serialization failure between two merges.
+            if attempt == RETRIES - 1 or not _retryable(error):
                 raise
     raise AssertionError("unreachable")
 
 
-def _find_lead(session: Any, signup: Signup) -> dict[str, Any] | None:
-    email_key = email_identity(signup.email) if signup.email else None
-    for column, value in ((leads.c.email_key, email_key), (leads.c.phone, signup.phone)):
-        if value:
-            row = session.execute(sa.select(leads).where(column == value)).mappings().first()
-            if row:
-                return dict(row)
-    return None
+def _earlier_response(session: Session, form_key: str, idem: IdempotencyKey) -> Accepted | None:
+    row = (
+        session.execute(
+            sa.select(idempotency_keys).where(
+                idempotency_keys.c.form_key == form_key, idempotency_keys.c.key == idem.key
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        return None
+    if row["request_hash"] != idem.request_hash:
+        raise IdempotencyKeyReused(idem.key)
+    r = row["response"]
+    return Accepted(
+        r["lead_id"], r["submission_id"], r["is_new_lead"], tuple(r["merged_lead_ids"]), replayed=True
+    )
+
+
+def _remember(session: Session, form_key: str, idem: IdempotencyKey, accepted: Accepted) -> None:
+    response = {
+        "lead_id": accepted.lead_id,
+        "submission_id": accepted.submission_id,
+        "is_new_lead": accepted.is_new_lead,
+        "merged_lead_ids": list(accepted.merged_lead_ids),
+    }
+    session.execute(
+        idempotency_keys.insert().values(
+            form_key=form_key,
+            key=idem.key,
+            request_hash=idem.request_hash,
+            status_code=202,
+            response=response,
+            created_at=datetime.now(UTC),
+        )
+    )
+
+
+def _retryable(error: Exception) -> bool:
+    if isinstance(error, IntegrityError):
+        return True
+    text = str(error).lower()
+    return "deadlock" in text or "could not serialize" in text or "database is locked" in text
+
+
+def _find(session: Session, kind: str, value: str | None) -> dict[str, Any] | None:
+    if not value:
+        return None
+    owner = sa.select(lead_identities.c.lead_id).where(
+        lead_identities.c.kind == kind, lead_identities.c.value == value
+    )
+    query = sa.select(leads).where(leads.c.id == owner.scalar_subquery())
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update()
+    row = session.execute(query).mappings().first()
+    return dict(row) if row else None
+
+
+def _claim_identities(session: Session, lead_id: str, signup: Signup, now: datetime) -> None:
+    """Record the submission's identifiers as this lead's; a race for one fails on the key."""
+    for kind, value in (
+        ("email", email_identity(signup.email) if signup.email else None),
+        ("phone", signup.phone),
+    ):
+        if (
+            value
+            and not session.execute(
+                sa.select(lead_identities.c.lead_id).where(
+                    lead_identities.c.kind == kind, lead_identities.c.value == value
+                )
+            ).first()
+        ):
+            session.execute(
+                lead_identities.insert().values(kind=kind, value=value, lead_id=lead_id, created_at=now)
+            )
+
+
+def _known(row: dict[str, Any] | None) -> KnownLead | None:
+    return KnownLead(row["id"], row["created_at"]) if row else None
 
 
 def _consent_json(consent: Consent | None) -> dict[str, Any] | None:
@@ -59,46 +169,84 @@ def _consent_json(consent: Consent | None) -> dict[str, Any] | None:
     return {**asdict(consent), "recorded_at": consent.recorded_at.isoformat()}
 
 
+def _bump_count(session: Session, delta: int) -> None:
+    shard = random.randrange(COUNT_SHARDS)
+    session.execute(
+        lead_count_shards.update()
+        .where(lead_count_shards.c.shard == shard)
+        .values(count=lead_count_shards.c.count + delta)
+    )
+
+
 def _accept(signup: Signup, uow: UnitOfWork) -> Accepted:
     session = uow.session
     now = datetime.now(UTC)
-    existing = _find_lead(session, signup)
-    if existing is None:
+    email_key = email_identity(signup.email) if signup.email else None
+    by_email = _find(session, "email", email_key)
+    by_phone = _find(session, "phone", signup.phone)
+    submission_id = str(uuid.uuid4())
+    resolution = resolve(_known(by_email), _known(by_phone))
+    merged: tuple[str, ...] = ()
+
+    if isinstance(resolution, Create):
         lead_id = str(uuid.uuid4())
         session.execute(
             leads.insert().values(
                 id=lead_id,
                 email=signup.email,
-                email_key=email_identity(signup.email) if signup.email else None,
+                email_key=email_key,
                 phone=signup.phone,
                 first_name=signup.first_name,
                 last_name=signup.last_name,
                 postal_code=signup.postal_code,
                 birth_date=signup.birth_date,
-                interests=sorted(signup.interests),
-                tags=sorted(signup.tags),
+                interests=sorted(set(signup.interests)),
+                tags=sorted(set(signup.tags)),
                 email_consent=_consent_json(signup.email_consent),
                 sms_consent=_consent_json(signup.sms_consent),
                 created_at=now,
                 updated_at=now,
+                street=signup.street,
+                city=signup.city,
+                state=signup.state,
+                age=signup.age,
+                source=signup.source,
+                refcode=signup.refcode,
+                utm=signup.utm,
+                custom_fields=signup.custom_fields,
+                first_form_key=signup.form_key,
             )
         )
+        _bump_count(session, +1)
+        existing: dict[str, Any] | None = None
     else:
-        lead_id = existing["id"]
+        if isinstance(resolution, Merge):
+            survivor = by_email if by_email and by_email["id"] == resolution.survivor_id else by_phone
+            absorbed = by_phone if survivor is by_email else by_email
+            assert survivor is not None and absorbed is not None
+            survivor = _merge(session, survivor, absorbed, submission_id, now)
+            merged = (absorbed["id"],)
+            lead_id = survivor["id"]
+            existing = survivor
+        else:
+            assert isinstance(resolution, Join)
+            lead_id = resolution.lead_id
+            existing = by_email if by_email and by_email["id"] == lead_id else by_phone
+        assert existing is not None
         updates = merged_values(existing, signup)
-        # Fill in a missing identifier only; never take over another person's.
-        if signup.email and not existing["email"]:
-            key = email_identity(signup.email)
-            if not _taken(session, leads.c.email_key, key):
-                updates |= {"email": signup.email, "email_key": key}
-        if signup.phone and not existing["phone"] and not _taken(session, leads.c.phone, signup.phone):
+        if signup.email and not existing.get("email"):
+            updates |= {"email": signup.email, "email_key": email_key}
+        if signup.phone and not existing.get("phone"):
             updates["phone"] = signup.phone
-        for name in ("email_consent", "sms_consent"):
+        # (An identifier the lead already shows stays its display value; a new one is
+        # still recorded as an identity below, so it finds this lead next time.)
+        for name in ("email_consent", "sms_consent"):  # the latest decision stands
             if getattr(signup, name) is not None:
                 updates[name] = _consent_json(getattr(signup, name))
         if updates:
             session.execute(leads.update().where(leads.c.id == lead_id).values(**updates, updated_at=now))
-    submission_id = str(uuid.uuid4())
+
+    _claim_identities(session, lead_id, signup, now)
     session.execute(
         submissions.insert().values(
             id=submission_id,
@@ -111,6 +259,13 @@ def _accept(signup: Signup, uow: UnitOfWork) -> Accepted:
         )
     )
     lead = session.execute(sa.select(leads).where(leads.c.id == lead_id)).mappings().one()
+    view = lead_view(lead)
+    if merged:
+        uow.outbox.stage(
+            session,
+            LeadMerged(survivor_lead_id=lead_id, merged_lead_ids=list(merged), merged_at=now, lead=view),
+            subject_id=lead_id,
+        )
     uow.outbox.stage(
         session,
         LeadReceived(
@@ -118,15 +273,42 @@ def _accept(signup: Signup, uow: UnitOfWork) -> Accepted:
             form_key=signup.form_key,
             is_new_lead=existing is None,
             received_at=signup.received_at,
-            lead=lead_view(lead),
+            lead=view,
         ),
         subject_id=lead_id,
     )
-    return Accepted(lead_id, submission_id, existing is None)
+    return Accepted(lead_id, submission_id, existing is None, merged)
 
 
-def _taken(session: Any, column: sa.Column[str], value: str) -> bool:
-    return session.execute(sa.select(leads.c.id).where(column == value)).first() is not None
+def _merge(
+    session: Session, survivor: dict[str, Any], absorbed: dict[str, Any], submission_id: str, now: datetime
+) -> dict[str, Any]:
+    """Fold `absorbed` into `survivor`; returns the survivor as it now stands."""
+    session.execute(
+        lead_identities.update()
+        .where(lead_identities.c.lead_id == absorbed["id"])
+        .values(lead_id=survivor["id"])
+    )
+    session.execute(
+        submissions.update().where(submissions.c.lead_id == absorbed["id"]).values(lead_id=survivor["id"])
+    )
+    session.execute(
+        lead_merges.update()
+        .where(lead_merges.c.survivor_id == absorbed["id"])
+        .values(survivor_id=survivor["id"])
+    )
+    session.execute(
+        lead_merges.insert().values(
+            absorbed_id=absorbed["id"], survivor_id=survivor["id"], submission_id=submission_id, merged_at=now
+        )
+    )
+    # The absorbed row goes first: its email or phone moves to the survivor.
+    session.execute(leads.delete().where(leads.c.id == absorbed["id"]))
+    updates = combine_leads(survivor, absorbed)
+    if updates:
+        session.execute(leads.update().where(leads.c.id == survivor["id"]).values(**updates, updated_at=now))
+    _bump_count(session, -1)
+    return {**survivor, **updates}
 
 
 def lead_view(row: Any) -> LeadView:
