@@ -81,7 +81,13 @@ async def read_fields(request: Request, body: bytes) -> dict[str, Any]:
             raise _unprocessable("expected a JSON object")
         return flatten(parsed)
     if kind == URLENCODED:
-        return _expand_jotform(_merge_repeated(parse_qsl(_decode(body, charset), keep_blank_values=True)))
+        try:  # percent-escapes are bytes in the declared charset, not always UTF-8
+            pairs = parse_qsl(
+                _decode(body, charset), keep_blank_values=True, encoding=charset, errors="strict"
+            )
+        except UnicodeDecodeError:
+            raise _unprocessable(f"a field is not valid {charset}") from None
+        return _expand_jotform(_merge_repeated(pairs))
     if kind == MULTIPART:
         request._body = body  # already read (and size-checked); let Starlette parse it from memory
         try:
