@@ -61,3 +61,11 @@ def test_broken_json_and_wrong_encodings_get_422(intake) -> None:
         response = http.post("/v1/signups", content=content, headers={"content-type": "application/json"})
         assert response.status_code == 422, content
     assert intake.rows() == (0, 0, 0)
+
+
+def test_an_overlong_consent_wording_is_a_field_error_not_a_crash(intake) -> None:
+    response = intake.http.post(
+        "/v1/signups", json={"email": "a@example.org", "consent": {"email": True, "wording": "x" * 2001}}
+    )
+    assert response.status_code == 422
+    assert [e["loc"][-1] for e in response.json()["detail"]] == ["consent_wording"]

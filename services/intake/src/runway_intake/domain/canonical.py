@@ -139,8 +139,10 @@ def build_signup(
         errors.append(InvalidField("interests", f"unknown interest codes: {', '.join(unknown)}"))
     if not errors and not (values["email"] or values["phone"]):
         errors.append(InvalidField("email", "an email or a phone number is required"))
-    wording = _text(f.get("consent_wording"), "consent_wording", 2000) or form.consent_wording
-    if (values.get("email_consent") or values.get("sms_consent")) and not wording:
+    check("consent_wording", lambda: _text(f.get("consent_wording"), "consent_wording", 2000))
+    wording = values.get("consent_wording") or form.consent_wording
+    wording_invalid = any(e.field == "consent_wording" for e in errors)
+    if (values.get("email_consent") or values.get("sms_consent")) and not wording and not wording_invalid:
         errors.append(InvalidField("consent_wording", "consent was given but the wording shown is unknown"))
     if errors:
         raise InvalidSubmission(errors)
