@@ -22,6 +22,7 @@ class Outbox:
 
     def __init__(self, table: sa.Table, source: str) -> None:
         self._table = table
+        self._insert = table.insert()  # built once; rows travel as parameters
         self._source = source
 
     def stage(self, session: Session, event: Event, *, subject_id: str) -> str:
@@ -38,13 +39,14 @@ class Outbox:
         headers: dict[str, str] = {}
         propagate.inject(headers)
         session.execute(
-            self._table.insert().values(
-                event_id=event_id,
-                subject=event.TYPE,
-                body=envelope.model_dump_json(exclude_none=True).encode(),
-                headers=headers,
-                created_at=now,
-            )
+            self._insert,
+            {
+                "event_id": event_id,
+                "subject": event.TYPE,
+                "body": envelope.model_dump_json(exclude_none=True).encode(),
+                "headers": headers,
+                "created_at": now,
+            },
         )
         session.info["outbox_staged"] = True
         return event_id

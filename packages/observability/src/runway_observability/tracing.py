@@ -23,3 +23,19 @@ def create_tracer_provider(service_name: str, otlp_endpoint: str | None) -> Trac
         exporter = OTLPSpanExporter(endpoint=endpoint.rstrip("/") + "/v1/traces")
         provider.add_span_processor(BatchSpanProcessor(exporter))
     return provider
+
+
+def trace_engine(engine: object, tracer_provider: TracerProvider) -> None:
+    """Spans for every statement on this one engine.
+
+    SQLAlchemyInstrumentor().instrument() also patches create_engine for the
+    whole process, which would trace engines built for hot write paths too
+    (a span per statement there costs more than the statement).
+    """
+    from opentelemetry import metrics
+    from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
+
+    usage = metrics.get_meter("runway.sqlalchemy").create_up_down_counter(
+        "db.client.connections.usage", unit="connections", description="Connections by state."
+    )
+    EngineTracer(tracer_provider.get_tracer("opentelemetry.instrumentation.sqlalchemy"), engine, usage)

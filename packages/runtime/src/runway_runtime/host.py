@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import anyio
 import sqlalchemy as sa
 from fastapi import FastAPI
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
-from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import CollectorRegistry
 from sqlalchemy.engine import Engine
@@ -21,7 +20,7 @@ from runway_eventbus.outbox import Outbox
 from runway_eventbus.runtime import Messaging
 from runway_eventbus.unit_of_work import UnitOfWork
 from runway_observability.probes import probes_router
-from runway_observability.tracing import create_tracer_provider
+from runway_observability.tracing import create_tracer_provider, trace_engine
 from runway_runtime.settings import CommonSettings
 from runway_storage import create_database_engine, database_reachable
 
@@ -38,9 +37,12 @@ class ServiceHost:
     tracer_provider: TracerProvider
     outbox: Outbox
     messaging: Messaging
+    # Started after messaging, stopped before it, so their last work still goes out.
+    on_start: list[Callable[[], None]] = field(default_factory=list)
+    on_stop: list[Callable[[], None]] = field(default_factory=list)
 
-    def unit_of_work(self) -> UnitOfWork:
-        return UnitOfWork(self.sessions, self.outbox, self.messaging.wake_relay)
+    def unit_of_work(self, sessions: sessionmaker[Session] | None = None) -> UnitOfWork:
+        return UnitOfWork(sessions or self.sessions, self.outbox, self.messaging.wake_relay)
 
 
 def create_host(
@@ -53,7 +55,7 @@ def create_host(
     registry = CollectorRegistry()
     tracer_provider = create_tracer_provider(f"runway-{name}", settings.otel_exporter_otlp_endpoint)
     engine = create_database_engine(database_url)
-    SQLAlchemyInstrumentor().instrument(engine=engine, tracer_provider=tracer_provider)
+    trace_engine(engine, tracer_provider)
     sessions = sessionmaker(engine, expire_on_commit=False)
     messaging = Messaging(settings.nats_url, sessions, outbox_table, registry, tracer_provider)
     host = ServiceHost(
@@ -75,9 +77,13 @@ def create_service_app(host: ServiceHost, *, title: str, description: str) -> Fa
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await host.messaging.start()
+        for start in host.on_start:
+            start()
         try:
             yield
         finally:
+            for stop in host.on_stop:
+                await anyio.to_thread.run_sync(stop)
             await host.messaging.stop()
             host.tracer_provider.shutdown()
             host.engine.dispose()

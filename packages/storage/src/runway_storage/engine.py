@@ -9,13 +9,24 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 
 
-def create_database_engine(url: str, **kwargs: Any) -> Engine:
+def create_database_engine(url: str, *, immediate: bool = False, **kwargs: Any) -> Engine:
+    """An engine for `url`.
+
+    `immediate=True` (SQLite): every transaction starts with BEGIN IMMEDIATE,
+    taking the write lock up front instead of upgrading a read lock later
+    (which fails at once, without waiting, when another writer committed in
+    between). It also makes SAVEPOINT behave, which pysqlite's own
+    transaction handling does not. Meant for a service's dedicated writer.
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(url, connect_args={"timeout": 30}, **kwargs)
         sa.event.listen(engine, "connect", _sqlite_pragmas)
+        if immediate:
+            sa.event.listen(engine, "connect", _driver_autocommit)
+            sa.event.listen(engine, "begin", _begin_immediate)
         return engine
     if parsed.drivername == "postgresql":  # psycopg 3 is the driver we ship
         url = str(parsed.set(drivername="postgresql+psycopg"))
@@ -31,6 +42,14 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _driver_autocommit(connection: Any, _record: Any) -> None:
+    connection.isolation_level = None  # SQLAlchemy, not the driver, issues BEGIN
+
+
+def _begin_immediate(connection: Any) -> None:
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def database_reachable(engine: Engine) -> bool:

@@ -7,6 +7,7 @@ rowcount of INSERT … ON CONFLICT DO NOTHING is not reliable (-1).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -19,11 +20,18 @@ def _insert(session: Session, table: sa.Table) -> Any:
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
+@cache
+def _insert_if_absent_statement(dialect: str, table: sa.Table) -> Any:
+    # Built once: the values travel as parameters, so SQLAlchemy compiles it once.
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    key = next(iter(table.primary_key.columns))
+    return insert(table).on_conflict_do_nothing().returning(key)
+
+
 def insert_if_absent(session: Session, table: sa.Table, values: dict[str, Any]) -> bool:
     """True if the row was inserted, False if a unique key already held one."""
-    key = next(iter(table.primary_key.columns))
-    statement = _insert(session, table).values(values).on_conflict_do_nothing().returning(key)
-    return session.execute(statement).first() is not None
+    statement = _insert_if_absent_statement(session.get_bind().dialect.name, table)
+    return session.execute(statement, values).first() is not None
 
 
 def insert_many_if_absent(session: Session, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
+from sqlalchemy.orm import sessionmaker
 
 from runway_intake.adapters import tables
 from runway_intake.config import Settings
 from runway_intake.entrypoints import admin_http
+from runway_intake.entrypoints.form_cache import FormCache
 from runway_intake.entrypoints.http import router
 from runway_intake.entrypoints.rate_limits import TokenBuckets
+from runway_intake.service_layer.signup_writer import SignupWriter
 from runway_runtime.host import create_host, create_service_app
+from runway_storage import create_database_engine
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -20,6 +24,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Runway intake",
         description="Accepts sign-ups from any form and keeps one lead per person.",
     )
+    sqlite = settings.database_url.startswith("sqlite")
+    writer_engine = create_database_engine(settings.database_url, immediate=True)
+    writer_sessions = sessionmaker(writer_engine, expire_on_commit=False)
+    writer = SignupWriter(
+        lambda: host.unit_of_work(writer_sessions),
+        threads=settings.intake_writer_threads or (1 if sqlite else 4),
+        max_batch=settings.intake_writer_max_batch,
+    )
+    host.on_start.append(writer.start)
+    host.on_stop += [writer.stop, writer_engine.dispose]
+    app.state.writer = writer
+    app.state.forms = FormCache(host.sessions, settings.intake_form_cache_seconds)
     app.state.max_body_bytes = settings.intake_max_body_bytes
     app.state.admin_token = settings.admin_token
     app.state.rate_limits = {

@@ -9,6 +9,9 @@ class Settings(CommonSettings):
     intake_database_url: str | None = None
     intake_port: int = 8001
     intake_max_body_bytes: int = 64 * 1024
+    intake_writer_threads: int | None = None  # default: 1 on SQLite (one writer at a time), 4 on PostgreSQL
+    intake_writer_max_batch: int = 256
+    intake_form_cache_seconds: float = 5.0
     # Per process. An event sign-up sheet behind one NAT may post hundreds a minute.
     intake_rate_per_ip_per_minute: float = 600
     intake_rate_per_form_per_minute: float = 60_000

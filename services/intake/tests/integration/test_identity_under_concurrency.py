@@ -1,13 +1,15 @@
 """Property: however concurrent submissions interleave, one lead per knowable person.
 
-People have an email and a phone. A submission uses one person's email, phone,
-or both. The system can only know that an email and a phone are the same
-person once they appear together, so the expected number of leads per person
-is 1 if they ever submitted both together (or only ever one kind), else 2.
+People have an email and two phone numbers. A submission carries one of
+them, or the email with one of the phones. The system can only know that two
+identifiers are one person once they appear together in a submission, so the
+expected number of leads is the number of connected groups of identifiers
+that submissions linked.
 """
 
 from __future__ import annotations
 
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -25,21 +27,29 @@ from runway_eventbus.unit_of_work import UnitOfWork
 from runway_intake.adapters import tables
 from runway_intake.domain.signup import Signup
 from runway_intake.service_layer.compliance import unique_lead_count
-from runway_intake.service_layer.signups import accept_signup
-from runway_storage import upgrade_to_head
+from runway_intake.service_layer.signup_writer import SignupWriter
+from runway_intake.service_layer.signups import accept_in, accept_signup
+from runway_storage import create_database_engine, upgrade_to_head
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
-submissions = st.lists(
-    st.tuples(st.integers(0, 5), st.sampled_from(["email", "phone", "both"])), min_size=1, max_size=30
-)
+MODES = {"email": ("e",), "phone": ("p1",), "phone2": ("p2",), "both": ("e", "p1"), "both2": ("e", "p2")}
+submissions = st.lists(st.tuples(st.integers(0, 4), st.sampled_from(sorted(MODES))), min_size=1, max_size=30)
 
 
 def expected_leads(plan: list[tuple[int, str]]) -> int:
-    total = 0
-    for person in {p for p, _ in plan}:
-        modes = {m for p, m in plan if p == person}
-        total += 1 if "both" in modes or len(modes) == 1 else 2
-    return total
+    parent: dict[tuple[int, str], tuple[int, str]] = {}
+
+    def root(node: tuple[int, str]) -> tuple[int, str]:
+        while parent.setdefault(node, node) != node:
+            node = parent[node]
+        return node
+
+    for person, mode in plan:
+        first, *rest = [(person, ident) for ident in MODES[mode]]
+        for other in rest:
+            parent[root(other)] = root(first)
+        root(first)
+    return len({root(node) for node in parent})
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
@@ -49,10 +59,17 @@ def test_concurrent_submissions_never_duplicate_a_person(backend: str, tmp_path:
     engine = databases.engine("intake")
     upgrade_to_head(engine, MIGRATIONS)
     sessions = sessionmaker(engine, expire_on_commit=False)
+    writer_engine = create_database_engine(databases.urls["intake"], immediate=True)
+    writer_sessions = sessionmaker(writer_engine, expire_on_commit=False)
     outbox = Outbox(tables.outbox, "/runway/intake")
-
-    def uow() -> UnitOfWork:
-        return UnitOfWork(sessions, outbox, lambda: None)
+    # The production path: batches through the group-commit writer, several writer
+    # threads on PostgreSQL (as intake runs there), so batches also race each other.
+    writer = SignupWriter(
+        lambda: UnitOfWork(writer_sessions, outbox, lambda: None),
+        threads=1 if backend == "sqlite" else 4,
+        max_batch=8,
+    )
+    writer.start()
 
     @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
     @given(plan=submissions)
@@ -72,8 +89,11 @@ def test_concurrent_submissions_never_duplicate_a_person(backend: str, tmp_path:
 
         def submit(item: tuple[int, str]) -> None:
             person, mode = item
-            email = f"p{person}-{run}@example.org" if mode in ("email", "both") else None
-            phone = f"+1785555{person:04d}" if mode in ("phone", "both") else None
+            used = MODES[mode]
+            email = f"p{person}-{run}@example.org" if "e" in used else None
+            phone = (
+                f"+1785555{person:04d}" if "p1" in used else f"+1913555{person:04d}" if "p2" in used else None
+            )
             signup = Signup(
                 form_key="signup",
                 first_name=None,
@@ -87,9 +107,9 @@ def test_concurrent_submissions_never_duplicate_a_person(backend: str, tmp_path:
                 sms_consent=None,
                 received_at=datetime.now(UTC),
             )
-            accept_signup(signup, uow)
+            writer.submit(signup).result(timeout=60)
 
-        with ThreadPoolExecutor(max_workers=8) as pool:
+        with ThreadPoolExecutor(max_workers=16) as pool:
             list(pool.map(submit, plan))
 
         with engine.connect() as c:
@@ -121,6 +141,58 @@ def test_concurrent_submissions_never_duplicate_a_person(backend: str, tmp_path:
 
     try:
         check()
+    finally:
+        writer.stop()
+        writer_engine.dispose()
+        engine.dispose()
+        databases.drop()
+
+
+def test_a_phone_claimed_by_a_concurrent_transaction_makes_the_other_join_its_lead(tmp_path: Path) -> None:
+    """T1 adds a second phone to Maya's lead and has not committed; T2 brings that phone alone.
+
+    T2 must not create a second person: its claim waits for T1, fails, and the
+    retry finds Maya's lead.
+    """
+    require_backend("postgresql")
+    databases = Databases("postgresql", tmp_path)
+    engine = databases.engine("intake")
+    upgrade_to_head(engine, MIGRATIONS)
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    outbox = Outbox(tables.outbox, "/runway/intake")
+
+    def uow() -> UnitOfWork:
+        return UnitOfWork(sessions, outbox, lambda: None)
+
+    def signup(email: str | None, phone: str | None) -> Signup:
+        return Signup(
+            form_key="signup",
+            first_name=None,
+            last_name=None,
+            email=email,
+            phone=phone,
+            postal_code=None,
+            birth_date=None,
+            interests=(),
+            email_consent=None,
+            sms_consent=None,
+            received_at=datetime.now(UTC),
+        )
+
+    try:
+        maya = accept_signup(signup("maya@example.org", "+17855550101"), uow)
+        t1 = uow().__enter__()
+        accept_in(t1, signup("maya@example.org", "+19135550102"))  # claims the second phone, uncommitted
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            t2 = pool.submit(accept_signup, signup(None, "+19135550102"), uow)
+            time.sleep(0.5)  # T2 is now waiting on T1's claim
+            assert not t2.done()
+            t1.commit()
+            t1.__exit__(None, None, None)
+            joined = t2.result(timeout=30)
+        assert joined.lead_id == maya.lead_id and not joined.is_new_lead
+        with engine.connect() as c:
+            assert c.execute(sa.text("SELECT count(*) FROM leads")).scalar() == 1
     finally:
         engine.dispose()
         databases.drop()

@@ -85,7 +85,8 @@ def _out(form: Form) -> FormOut:
     summary="Register a form",
     responses={409: {"description": "A form with this key exists"}},
 )
-async def register(spec: FormIn, host: Host) -> FormOut:
+async def register(spec: FormIn, host: Host, request: Request) -> FormOut:
+    request.app.state.forms.forget(spec.key)
     try:
         return _out(
             await anyio.to_thread.run_sync(forms_registry.register_form, host.unit_of_work(), _to_form(spec))
@@ -101,7 +102,8 @@ async def register(spec: FormIn, host: Host) -> FormOut:
     summary="Change a form",
     responses={404: {"description": "No such form"}},
 )
-async def update(key: str, spec: FormIn, host: Host) -> FormOut:
+async def update(key: str, spec: FormIn, host: Host, request: Request) -> FormOut:
+    request.app.state.forms.forget(key)
     if spec.key != key:
         raise HTTPException(
             422, [{"loc": ["body", "key"], "msg": "does not match the URL", "type": "value_error"}]
@@ -130,8 +132,9 @@ async def list_forms(host: Host) -> list[FormOut]:
     summary="Deactivate a form",
     responses={404: {"description": "No such form"}},
 )
-async def deactivate(key: str, host: Host) -> FormOut:
+async def deactivate(key: str, host: Host, request: Request) -> FormOut:
     """Submissions to a deactivated form get 410; its leads stay."""
+    request.app.state.forms.forget(key)
     try:
         return _out(
             await anyio.to_thread.run_sync(forms_registry.set_active, host.unit_of_work(), key, False)

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-import anyio
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 
@@ -16,8 +15,7 @@ from runway_intake.domain.canonical import InvalidSubmission, build_signup
 from runway_intake.domain.forms import Form, apply_mapping, honeypot_tripped
 from runway_intake.entrypoints.form_bodies import JSON, media_type, read_fields
 from runway_intake.entrypoints.schemas import SignupAccepted, SignupIn, inline_schema
-from runway_intake.service_layer.forms_registry import load_form
-from runway_intake.service_layer.signups import IdempotencyKey, IdempotencyKeyReused, accept_signup
+from runway_intake.service_layer.signups import IdempotencyKey, IdempotencyKeyReused
 from runway_runtime.requests import Host, read_capped_body
 
 router = APIRouter(tags=["sign-ups"])
@@ -89,7 +87,7 @@ def _back_with_errors(request: Request, errors: list[dict[str, Any]]) -> Respons
 
 
 async def _submit(request: Request, host: Any, form_key: str, body: bytes) -> Response:
-    form = await anyio.to_thread.run_sync(_load, host, form_key)
+    form = await request.app.state.forms.get(form_key)
     if form is None:
         raise _problem(404, f"no form {form_key!r}")
     if not form.active:
@@ -123,7 +121,7 @@ async def _submit(request: Request, host: Any, form_key: str, body: bytes) -> Re
         )
     idempotency = IdempotencyKey(key, hashlib.sha256(body).hexdigest()) if key else None
     try:
-        accepted = await anyio.to_thread.run_sync(accept_signup, signup, host.unit_of_work, idempotency)
+        accepted = await request.app.state.writer.accept(signup, idempotency)
     except IdempotencyKeyReused:
         raise _problem(
             422,
@@ -144,11 +142,6 @@ async def _submit(request: Request, host: Any, form_key: str, body: bytes) -> Re
     if accepted.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return response
-
-
-def _load(host: Any, form_key: str) -> Form | None:
-    with host.sessions() as session:
-        return load_form(session, form_key)
 
 
 def _respond(request: Request, form: Form, body: dict[str, Any], code: int) -> Response:

@@ -37,8 +37,16 @@ from runway_intake.adapters.tables import (
 from runway_intake.domain.contact_details import email_identity
 from runway_intake.domain.identity import Create, Join, KnownLead, Merge, resolve
 from runway_intake.domain.signup import Consent, Signup, combine_leads, merged_values
+from runway_storage import insert_if_absent
 
 RETRIES = 5
+
+
+class IdentityTaken(IntegrityError):
+    """An identifier this submission brought became another lead's (a concurrent writer won)."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(f"{kind} identity taken concurrently", None, Exception(kind))
 
 
 @dataclass(frozen=True)
@@ -63,22 +71,29 @@ class IdempotencyKeyReused(ValueError):
 def accept_signup(
     signup: Signup, uow_factory: Callable[[], UnitOfWork], idempotency: IdempotencyKey | None = None
 ) -> Accepted:
+    """One sign-up in its own transaction (the batch writer runs many per transaction)."""
     for attempt in range(RETRIES):
         try:
             with uow_factory() as uow:
-                if idempotency and (earlier := _earlier_response(uow.session, signup.form_key, idempotency)):
-                    return earlier
-                accepted = _accept(signup, uow)
-                if idempotency:
-                    _remember(uow.session, signup.form_key, idempotency, accepted)
+                accepted = accept_in(uow, signup, idempotency)
                 uow.commit()
                 return accepted
         except (IntegrityError, OperationalError) as error:
             # IntegrityError: another transaction took the same identity first.
             # OperationalError: a deadlock or serialization failure between two merges.
-            if attempt == RETRIES - 1 or not _retryable(error):
+            if attempt == RETRIES - 1 or not retryable(error):
                 raise
     raise AssertionError("unreachable")
+
+
+def accept_in(uow: UnitOfWork, signup: Signup, idempotency: IdempotencyKey | None = None) -> Accepted:
+    """Everything a sign-up writes, inside the caller's transaction; the caller commits."""
+    if idempotency and (earlier := _earlier_response(uow.session, signup.form_key, idempotency)):
+        return earlier
+    accepted = _accept(signup, uow)
+    if idempotency:
+        _remember(uow.session, signup.form_key, idempotency, accepted)
+    return accepted
 
 
 def _earlier_response(session: Session, form_key: str, idem: IdempotencyKey) -> Accepted | None:
@@ -120,43 +135,69 @@ def _remember(session: Session, form_key: str, idem: IdempotencyKey, accepted: A
     )
 
 
-def _retryable(error: Exception) -> bool:
+def retryable(error: Exception) -> bool:
     if isinstance(error, IntegrityError):
         return True
     text = str(error).lower()
     return "deadlock" in text or "could not serialize" in text or "database is locked" in text
 
 
-def _find(session: Session, kind: str, value: str | None) -> dict[str, Any] | None:
-    if not value:
-        return None
-    owner = sa.select(lead_identities.c.lead_id).where(
-        lead_identities.c.kind == kind, lead_identities.c.value == value
+_OWNERS = (
+    sa.select(lead_identities.c.kind, leads)
+    .join(leads, leads.c.id == lead_identities.c.lead_id)
+    .where(
+        sa.or_(
+            sa.and_(lead_identities.c.kind == "email", lead_identities.c.value == sa.bindparam("email")),
+            sa.and_(lead_identities.c.kind == "phone", lead_identities.c.value == sa.bindparam("phone")),
+        )
     )
-    query = sa.select(leads).where(leads.c.id == owner.scalar_subquery())
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update()
-    row = session.execute(query).mappings().first()
-    return dict(row) if row else None
+)
+_OWNERS_LOCKED = _OWNERS.with_for_update(of=leads)
+_INSERT_LEAD = leads.insert()
+_INSERT_SUBMISSION = submissions.insert()
+_BUMP_COUNT = (
+    lead_count_shards.update()
+    .where(lead_count_shards.c.shard == sa.bindparam("which_shard"))
+    .values(count=lead_count_shards.c.count + sa.bindparam("delta"))
+)
 
 
-def _claim_identities(session: Session, lead_id: str, signup: Signup, now: datetime) -> None:
-    """Record the submission's identifiers as this lead's; a race for one fails on the key."""
-    for kind, value in (
-        ("email", email_identity(signup.email) if signup.email else None),
-        ("phone", signup.phone),
-    ):
-        if (
-            value
-            and not session.execute(
+def _find_owners(
+    session: Session, email_key: str | None, phone: str | None
+) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """The leads owning this email key and this phone, in one query (locked on PostgreSQL).
+
+    The statements on this path are built once at import and take their values
+    as parameters: SQLAlchemy then compiles each once instead of per sign-up.
+    """
+    if not (email_key or phone):
+        return None, None
+    query = _OWNERS_LOCKED if session.get_bind().dialect.name == "postgresql" else _OWNERS
+    rows = session.execute(query, {"email": email_key, "phone": phone}).mappings()
+    found = {r["kind"]: {k: v for k, v in r.items() if k != "kind"} for r in rows}
+    return found.get("email"), found.get("phone")
+
+
+def _claim_identities(
+    session: Session, lead_id: str, email_key: str | None, phone: str | None, now: datetime
+) -> None:
+    """Record the submission's identifiers as this lead's (ones it already owns stay as they are).
+
+    Two transactions claiming one new identifier race on its primary key: the
+    second waits, finds it taken and fails, and the retry joins that lead.
+    """
+    for kind, value in (("email", email_key), ("phone", phone)):
+        if not value:
+            continue
+        row = {"kind": kind, "value": value, "lead_id": lead_id, "created_at": now}
+        if not insert_if_absent(session, lead_identities, row):
+            owner = session.scalar(
                 sa.select(lead_identities.c.lead_id).where(
                     lead_identities.c.kind == kind, lead_identities.c.value == value
                 )
-            ).first()
-        ):
-            session.execute(
-                lead_identities.insert().values(kind=kind, value=value, lead_id=lead_id, created_at=now)
             )
+            if owner != lead_id:
+                raise IdentityTaken(kind)
 
 
 def _known(row: dict[str, Any] | None) -> KnownLead | None:
@@ -170,53 +211,46 @@ def _consent_json(consent: Consent | None) -> dict[str, Any] | None:
 
 
 def _bump_count(session: Session, delta: int) -> None:
-    shard = random.randrange(COUNT_SHARDS)
-    session.execute(
-        lead_count_shards.update()
-        .where(lead_count_shards.c.shard == shard)
-        .values(count=lead_count_shards.c.count + delta)
-    )
+    session.execute(_BUMP_COUNT, {"which_shard": random.randrange(COUNT_SHARDS), "delta": delta})
 
 
 def _accept(signup: Signup, uow: UnitOfWork) -> Accepted:
     session = uow.session
     now = datetime.now(UTC)
     email_key = email_identity(signup.email) if signup.email else None
-    by_email = _find(session, "email", email_key)
-    by_phone = _find(session, "phone", signup.phone)
+    by_email, by_phone = _find_owners(session, email_key, signup.phone)
     submission_id = str(uuid.uuid4())
     resolution = resolve(_known(by_email), _known(by_phone))
     merged: tuple[str, ...] = ()
 
     if isinstance(resolution, Create):
         lead_id = str(uuid.uuid4())
-        session.execute(
-            leads.insert().values(
-                id=lead_id,
-                email=signup.email,
-                email_key=email_key,
-                phone=signup.phone,
-                first_name=signup.first_name,
-                last_name=signup.last_name,
-                postal_code=signup.postal_code,
-                birth_date=signup.birth_date,
-                interests=sorted(set(signup.interests)),
-                tags=sorted(set(signup.tags)),
-                email_consent=_consent_json(signup.email_consent),
-                sms_consent=_consent_json(signup.sms_consent),
-                created_at=now,
-                updated_at=now,
-                street=signup.street,
-                city=signup.city,
-                state=signup.state,
-                age=signup.age,
-                source=signup.source,
-                refcode=signup.refcode,
-                utm=signup.utm,
-                custom_fields=signup.custom_fields,
-                first_form_key=signup.form_key,
-            )
-        )
+        lead = {
+            "id": lead_id,
+            "email": signup.email,
+            "email_key": email_key,
+            "phone": signup.phone,
+            "first_name": signup.first_name,
+            "last_name": signup.last_name,
+            "postal_code": signup.postal_code,
+            "birth_date": signup.birth_date,
+            "interests": sorted(set(signup.interests)),
+            "tags": sorted(set(signup.tags)),
+            "email_consent": _consent_json(signup.email_consent),
+            "sms_consent": _consent_json(signup.sms_consent),
+            "created_at": now,
+            "updated_at": now,
+            "street": signup.street,
+            "city": signup.city,
+            "state": signup.state,
+            "age": signup.age,
+            "source": signup.source,
+            "refcode": signup.refcode,
+            "utm": signup.utm,
+            "custom_fields": signup.custom_fields,
+            "first_form_key": signup.form_key,
+        }
+        session.execute(_INSERT_LEAD, lead)
         _bump_count(session, +1)
         existing: dict[str, Any] | None = None
     else:
@@ -245,20 +279,21 @@ def _accept(signup: Signup, uow: UnitOfWork) -> Accepted:
                 updates[name] = _consent_json(getattr(signup, name))
         if updates:
             session.execute(leads.update().where(leads.c.id == lead_id).values(**updates, updated_at=now))
+        lead = {**existing, **updates}
 
-    _claim_identities(session, lead_id, signup, now)
+    _claim_identities(session, lead_id, email_key, signup.phone, now)
     session.execute(
-        submissions.insert().values(
-            id=submission_id,
-            form_key=signup.form_key,
-            lead_id=lead_id,
-            payload=signup.raw,
-            ip=signup.ip,
-            user_agent=signup.user_agent,
-            received_at=signup.received_at,
-        )
+        _INSERT_SUBMISSION,
+        {
+            "id": submission_id,
+            "form_key": signup.form_key,
+            "lead_id": lead_id,
+            "payload": signup.raw,
+            "ip": signup.ip,
+            "user_agent": signup.user_agent,
+            "received_at": signup.received_at,
+        },
     )
-    lead = session.execute(sa.select(leads).where(leads.c.id == lead_id)).mappings().one()
     view = lead_view(lead)
     if merged:
         uow.outbox.stage(

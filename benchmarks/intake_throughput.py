@@ -1,0 +1,179 @@
+"""Intake benchmark: committed sign-ups per second and p99 latency, beside a bare FastAPI echo.
+
+    .venv/bin/python benchmarks/intake_throughput.py --backend sqlite --seconds 60
+    .venv/bin/python benchmarks/intake_throughput.py --backend postgresql --seconds 60
+
+Starts a NATS server (the relay publishes as in production), a fresh database,
+the echo reference and intake as separate processes, drives each on loopback,
+then checks that every 202 is a committed submission. Results are written to
+benchmarks/results/intake-<backend>.json and appended to intake.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from tempfile import mkdtemp
+
+import sqlalchemy as sa
+
+from benchmarks.loadgen import render, run
+from runway_devstack.nats_server import NatsServer, free_port
+from runway_devstack.processes import ManagedProcess, run_command, venv_command
+from runway_devstack.testing import DEFINITIONS, Databases
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def signup_body(i: int, run_id: str) -> bytes:
+    """Realistic traffic: about 1 in 10 sign-ups is a person signing up again."""
+    rng = random.Random(i)
+    person = rng.randrange(max(i, 1)) if i and rng.random() < 0.1 else i
+    body = {
+        "first_name": "Sam",
+        "last_name": f"Lee{person}",
+        "email": f"sam.{person}.{run_id}@example.org",
+        "phone": f"+1785{2_000_000 + person % 7_000_000}",
+        "zip": "66044",
+        "interests": ["school_board", "housing"],
+        "consent": {"email": True, "wording": "Email me about running."},
+    }
+    if rng.random() < 0.5:
+        del body["phone"]
+    return json.dumps(body).encode()
+
+
+def start(name: str, argv: list[str], env: dict[str, str], root: Path, port: int) -> ManagedProcess:
+    process = ManagedProcess(
+        name, argv, env, root / f"{name}.log", ready_url=f"http://127.0.0.1:{port}/livez"
+    )
+    process.start()
+    process.wait_ready(60, path_ok=(200, 404))
+    return process
+
+
+def measure(
+    port: int, path: str, body: object, seconds: float, connections: int, rate: float | None
+) -> dict[str, object]:
+    host = f"127.0.0.1:{port}"
+    make = body if callable(body) else (lambda i: body)
+    result = asyncio.run(
+        run(
+            "127.0.0.1",
+            port,
+            lambda i: render("POST", path, host, make(i)),
+            seconds=seconds,
+            connections=connections,
+            rate=rate,
+        )
+    )
+    return result.summary()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--latency-rate", type=float, default=1000)
+    args = parser.parse_args()
+
+    root = Path(mkdtemp(prefix="runway-bench-"))
+    run_id = os.urandom(3).hex()
+    nats = NatsServer(root / "nats", name="bench")
+    nats.start()
+    run_command([venv_command("runway-nats"), "--url", nats.url, "apply", "--file", str(DEFINITIONS)], {})
+    databases = Databases(args.backend, root)
+    env = {
+        "RUNWAY_NATS_URL": nats.url,
+        "RUNWAY_INTAKE_DATABASE_URL": databases.urls["intake"],
+        "RUNWAY_INTAKE_RATE_PER_IP_PER_MINUTE": "100000000",
+        "RUNWAY_INTAKE_RATE_PER_FORM_PER_MINUTE": "100000000",
+        "RUNWAY_LOG_LEVEL": "WARNING",
+    }
+    run_command([venv_command("runway-intake"), "migrate"], env)
+    echo_port, intake_port = free_port(), free_port()
+    processes = []
+    report: dict[str, object] = {
+        "backend": args.backend,
+        "seconds": args.seconds,
+        "connections": args.connections,
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": " ".join([".venv/bin/python", "benchmarks/intake_throughput.py", *sys.argv[1:]]),
+    }
+    try:
+        echo = start(
+            "echo",
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "benchmarks.echo_app:app",
+                "--port",
+                str(echo_port),
+                "--log-level",
+                "warning",
+                "--no-access-log",
+            ],
+            {},
+            root,
+            echo_port,
+        )
+        processes.append(echo)
+        report["echo"] = measure(
+            echo_port, "/echo", signup_body(1, run_id), args.seconds, args.connections, None
+        )
+        echo.stop()
+        intake = start(
+            "intake",
+            [venv_command("runway-intake"), "serve", "--port", str(intake_port)],
+            env,
+            root,
+            intake_port,
+        )
+        processes.append(intake)
+        report["intake_max"] = measure(
+            intake_port, "/v1/signups", lambda i: signup_body(i, run_id), args.seconds, args.connections, None
+        )
+        offset = 10_000_000
+        report["intake_at_rate"] = measure(
+            intake_port,
+            "/v1/signups",
+            lambda i: signup_body(offset + i, run_id),
+            args.seconds,
+            args.connections,
+            args.latency_rate,
+        )
+        accepted = report["intake_max"]["accepted"] + report["intake_at_rate"]["accepted"]  # type: ignore[index,operator]
+        engine = databases.engine("intake")
+        with engine.connect() as c:
+            committed = c.execute(sa.text("SELECT count(*) FROM submissions")).scalar()
+        engine.dispose()
+        report["every_202_committed"] = committed == accepted
+        report["committed_submissions"] = committed
+        report["ratio_to_echo"] = round(
+            report["intake_max"]["per_second"] / report["echo"]["per_second"],
+            3,  # type: ignore[index,operator]
+        )
+    finally:
+        for process in processes:
+            process.stop()
+        nats.stop()
+        databases.drop()
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"intake-{args.backend}.json").write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

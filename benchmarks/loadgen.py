@@ -1,0 +1,126 @@
+"""A small HTTP/1.1 load generator for loopback benchmarks (standard library only).
+
+Keep-alive connections, pre-rendered requests, one process. Two modes:
+- closed loop (`rate=None`): each connection sends its next request as soon as
+  the last answer arrives — the maximum sustained throughput;
+- open loop (`rate=R`): requests are scheduled at R per second regardless of
+  answers, and latency is measured from the scheduled time (no coordinated
+  omission), so queueing shows up in the percentiles.
+Bounded in count and time; stops by itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Result:
+    started: float
+    finished: float
+    latencies: list[float] = field(default_factory=list)  # seconds, successful requests
+    statuses: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> int:
+        return len(self.latencies)
+
+    @property
+    def rate(self) -> float:
+        return self.ok / (self.finished - self.started)
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(len(ordered) * p))] * 1000 if ordered else float("nan")
+
+    def summary(self) -> dict[str, object]:
+        return {
+            "accepted": self.ok,
+            "seconds": round(self.finished - self.started, 2),
+            "per_second": round(self.rate, 1),
+            "p50_ms": round(self.percentile(0.50), 2),
+            "p99_ms": round(self.percentile(0.99), 2),
+            "max_ms": round(self.percentile(1.0), 2),
+            "statuses": self.statuses,
+        }
+
+
+def render(method: str, path: str, host: str, body: bytes, content_type: str = "application/json") -> bytes:
+    return (
+        f"{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {content_type}\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: keep-alive\r\n\r\n"
+    ).encode() + body
+
+
+async def _read_response(reader: asyncio.StreamReader) -> int:
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head[9:12])
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line[:15].lower() == b"content-length:":
+            length = int(line[15:])
+    if length:
+        await reader.readexactly(length)
+    return status
+
+
+async def run(
+    host: str,
+    port: int,
+    make_request: Callable[[int], bytes],
+    *,
+    seconds: float,
+    connections: int,
+    rate: float | None = None,
+    ok_statuses: tuple[int, ...] = (200, 201, 202),
+) -> Result:
+    result = Result(time.perf_counter(), 0.0)
+    deadline = result.started + seconds
+    counter = iter(range(10**12))
+    schedule: asyncio.Queue[float] = asyncio.Queue()
+
+    async def pace() -> None:
+        assert rate
+        interval, n = 1.0 / rate, 0
+        while True:
+            due = result.started + n * interval
+            if due >= deadline:
+                return
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            schedule.put_nowait(due)
+            n += 1
+
+    async def worker() -> None:
+        reader, writer = await asyncio.open_connection(host, port)
+        try:
+            while True:
+                if rate:
+                    try:
+                        sent = await asyncio.wait_for(
+                            schedule.get(), timeout=max(deadline - time.perf_counter(), 0.01)
+                        )
+                    except TimeoutError:
+                        return
+                else:
+                    sent = time.perf_counter()
+                    if sent >= deadline:
+                        return
+                writer.write(make_request(next(counter)))
+                status = await _read_response(reader)
+                result.statuses[status] = result.statuses.get(status, 0) + 1
+                if status in ok_statuses:
+                    result.latencies.append(time.perf_counter() - sent)
+        finally:
+            writer.close()
+
+    tasks = [asyncio.create_task(worker()) for _ in range(connections)]
+    if rate:
+        tasks.append(asyncio.create_task(pace()))
+    await asyncio.gather(*tasks)
+    result.finished = time.perf_counter()
+    return result

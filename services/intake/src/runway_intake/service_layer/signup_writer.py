@@ -1,0 +1,131 @@
+"""Group commit: one writer takes every queued sign-up and commits them together.
+
+Each HTTP request hands its Signup to the writer and waits. The writer thread
+takes whatever is queued (up to `max_batch`), runs them in one transaction,
+commits once, then answers every waiter. A request is answered 202 only after
+the commit that holds it. Batches form by themselves under load (no waiting
+for a batch to fill), so a lone request pays one commit, and a burst pays one
+commit per batch instead of one per row.
+
+If anything in a batch fails, nothing of it was kept, and each of its
+sign-ups is then written in a transaction of its own (with retries), so a
+failure is only ever its own sign-up's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+
+from runway_eventbus.unit_of_work import UnitOfWork
+from runway_intake.domain.signup import Signup
+from runway_intake.service_layer.signups import (
+    Accepted,
+    IdempotencyKey,
+    IdempotencyKeyReused,
+    accept_in,
+    accept_signup,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Pending:
+    signup: Signup
+    idempotency: IdempotencyKey | None
+    future: Future[Accepted]
+
+
+class WriterStopped(RuntimeError):
+    pass
+
+
+class SignupWriter:
+    def __init__(
+        self, uow_factory: Callable[[], UnitOfWork], *, threads: int = 1, max_batch: int = 256
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._max_batch = max_batch
+        self._queue: queue.Queue[_Pending | None] = queue.Queue()
+        self._threads = [
+            threading.Thread(target=self._run, name=f"signup-writer-{i}", daemon=True) for i in range(threads)
+        ]
+        self._stopped = False
+
+    def start(self) -> None:
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self) -> None:
+        """Finish everything queued, then stop."""
+        self._stopped = True
+        for _ in self._threads:
+            self._queue.put(None)
+        for thread in self._threads:
+            thread.join(timeout=30)
+
+    def submit(self, signup: Signup, idempotency: IdempotencyKey | None = None) -> Future[Accepted]:
+        if self._stopped:
+            raise WriterStopped("intake is shutting down")
+        future: Future[Accepted] = Future()
+        self._queue.put(_Pending(signup, idempotency, future))
+        return future
+
+    async def accept(self, signup: Signup, idempotency: IdempotencyKey | None = None) -> Accepted:
+        return await asyncio.wrap_future(self.submit(signup, idempotency))
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < self._max_batch:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    self._queue.put(None)  # let this thread finish the batch, then stop
+                    break
+                batch.append(item)
+            self._write(batch)
+
+    def _write(self, batch: list[_Pending]) -> None:
+        try:
+            outcomes = self._together(batch)
+        except Exception as error:
+            # Something in the batch failed (a constraint race with another writer,
+            # a lost connection): nothing of it was kept. Each sign-up now gets its
+            # own transaction, with retries, so one failure stays its own.
+            log.info("sign-up batch of %d retried one by one: %s", len(batch), error)
+            outcomes = [self._alone(item) for item in batch]
+        for item, outcome in zip(batch, outcomes, strict=True):
+            if isinstance(outcome, BaseException):
+                item.future.set_exception(outcome)
+            else:
+                item.future.set_result(outcome)
+
+    def _together(self, batch: list[_Pending]) -> list[Accepted | BaseException]:
+        """The fast path: every sign-up of the batch in one transaction, one commit."""
+        outcomes: list[Accepted | BaseException] = []
+        with self._uow_factory() as uow:
+            for item in batch:
+                try:
+                    outcomes.append(accept_in(uow, item.signup, item.idempotency))
+                except IdempotencyKeyReused as refused:  # raised before it wrote anything
+                    outcomes.append(refused)
+            uow.commit()
+        return outcomes
+
+    def _alone(self, item: _Pending) -> Accepted | BaseException:
+        try:
+            return accept_signup(item.signup, self._uow_factory, item.idempotency)
+        except Exception as error:
+            return error
