@@ -28,7 +28,7 @@ from runway_intake.adapters import tables
 from runway_intake.domain.signup import Signup
 from runway_intake.service_layer.compliance import unique_lead_count
 from runway_intake.service_layer.signup_writer import SignupWriter
-from runway_intake.service_layer.signups import accept_in, accept_signup
+from runway_intake.service_layer.signups import accept_in, accept_signup, apply_lead_count
 from runway_storage import create_database_engine, upgrade_to_head
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
@@ -183,6 +183,7 @@ def test_a_phone_claimed_by_a_concurrent_transaction_makes_the_other_join_its_le
         maya = accept_signup(signup("maya@example.org", "+17855550101"), uow)
         t1 = uow().__enter__()
         accept_in(t1, signup("maya@example.org", "+19135550102"))  # claims the second phone, uncommitted
+        apply_lead_count(t1.session)
         with ThreadPoolExecutor(max_workers=1) as pool:
             t2 = pool.submit(accept_signup, signup(None, "+19135550102"), uow)
             time.sleep(0.5)  # T2 is now waiting on T1's claim
@@ -193,6 +194,8 @@ def test_a_phone_claimed_by_a_concurrent_transaction_makes_the_other_join_its_le
         assert joined.lead_id == maya.lead_id and not joined.is_new_lead
         with engine.connect() as c:
             assert c.execute(sa.text("SELECT count(*) FROM leads")).scalar() == 1
+        with sessions() as session:
+            assert unique_lead_count(session) == 1
     finally:
         engine.dispose()
         databases.drop()

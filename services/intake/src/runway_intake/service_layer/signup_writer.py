@@ -30,6 +30,7 @@ from runway_intake.service_layer.signups import (
     IdempotencyKeyReused,
     accept_in,
     accept_signup,
+    apply_lead_count,
 )
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,8 @@ class SignupWriter:
         self._max_batch = max_batch
         self._queue: queue.Queue[_Pending | None] = queue.Queue()
         self._threads = [
-            threading.Thread(target=self._run, name=f"signup-writer-{i}", daemon=True) for i in range(threads)
+            threading.Thread(target=self._run, args=(i,), name=f"signup-writer-{i}", daemon=True)
+            for i in range(threads)
         ]
         self._stopped = False
 
@@ -80,7 +82,7 @@ class SignupWriter:
     async def accept(self, signup: Signup, idempotency: IdempotencyKey | None = None) -> Accepted:
         return await asyncio.wrap_future(self.submit(signup, idempotency))
 
-    def _run(self) -> None:
+    def _run(self, shard: int) -> None:
         while True:
             first = self._queue.get()
             if first is None:
@@ -95,11 +97,11 @@ class SignupWriter:
                     self._queue.put(None)  # let this thread finish the batch, then stop
                     break
                 batch.append(item)
-            self._write(batch)
+            self._write(batch, shard)
 
-    def _write(self, batch: list[_Pending]) -> None:
+    def _write(self, batch: list[_Pending], shard: int) -> None:
         try:
-            outcomes = self._together(batch)
+            outcomes = self._together(batch, shard)
         except Exception as error:
             # Something in the batch failed (a constraint race with another writer,
             # a lost connection): nothing of it was kept. Each sign-up now gets its
@@ -112,7 +114,7 @@ class SignupWriter:
             else:
                 item.future.set_result(outcome)
 
-    def _together(self, batch: list[_Pending]) -> list[Accepted | BaseException]:
+    def _together(self, batch: list[_Pending], shard: int) -> list[Accepted | BaseException]:
         """The fast path: every sign-up of the batch in one transaction, one commit."""
         outcomes: list[Accepted | BaseException] = []
         with self._uow_factory() as uow:
@@ -121,6 +123,7 @@ class SignupWriter:
                     outcomes.append(accept_in(uow, item.signup, item.idempotency))
                 except IdempotencyKeyReused as refused:  # raised before it wrote anything
                     outcomes.append(refused)
+            apply_lead_count(uow.session, shard)
             uow.commit()
         return outcomes
 

@@ -76,6 +76,7 @@ def accept_signup(
         try:
             with uow_factory() as uow:
                 accepted = accept_in(uow, signup, idempotency)
+                apply_lead_count(uow.session)
                 uow.commit()
                 return accepted
         except (IntegrityError, OperationalError) as error:
@@ -211,7 +212,21 @@ def _consent_json(consent: Consent | None) -> dict[str, Any] | None:
 
 
 def _bump_count(session: Session, delta: int) -> None:
-    session.execute(_BUMP_COUNT, {"which_shard": random.randrange(COUNT_SHARDS), "delta": delta})
+    """Count a created (+1) or merged-away (-1) lead; applied once, just before commit."""
+    session.info["lead_count_delta"] = session.info.get("lead_count_delta", 0) + delta
+
+
+def apply_lead_count(session: Session, shard: int | None = None) -> None:
+    """Add this transaction's change to one shard of the exact count.
+
+    Once per transaction, on a shard the caller owns (each writer thread its
+    own): concurrent transactions then never wait on each other's count row,
+    nor lock count rows in different orders.
+    """
+    delta = session.info.pop("lead_count_delta", 0)
+    if delta:
+        which = random.randrange(COUNT_SHARDS) if shard is None else shard % COUNT_SHARDS
+        session.execute(_BUMP_COUNT, {"which_shard": which, "delta": delta})
 
 
 def _accept(signup: Signup, uow: UnitOfWork) -> Accepted:
