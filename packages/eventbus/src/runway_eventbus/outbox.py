@@ -26,6 +26,19 @@ class Outbox:
         self._source = source
 
     def stage(self, session: Session, event: Event, *, subject_id: str) -> str:
+        row = self.row(event, subject_id=subject_id)
+        session.execute(self._insert, row)
+        session.info["outbox_staged"] = True
+        return str(row["event_id"])
+
+    def stage_rows(self, session: Session, rows: list[dict[str, object]]) -> None:
+        """Stage many events made with `row()` in one multi-row insert."""
+        if rows:
+            session.execute(self._insert, rows)
+            session.info["outbox_staged"] = True
+
+    def row(self, event: Event, *, subject_id: str) -> dict[str, object]:
+        """The outbox row for `event` (its CloudEvent, and the current trace context)."""
         event_id = str(uuid.uuid4())
         now = datetime.now(UTC)
         envelope = CloudEvent(
@@ -38,15 +51,10 @@ class Outbox:
         )
         headers: dict[str, str] = {}
         propagate.inject(headers)
-        session.execute(
-            self._insert,
-            {
-                "event_id": event_id,
-                "subject": event.TYPE,
-                "body": envelope.model_dump_json(exclude_none=True).encode(),
-                "headers": headers,
-                "created_at": now,
-            },
-        )
-        session.info["outbox_staged"] = True
-        return event_id
+        return {
+            "event_id": event_id,
+            "subject": event.TYPE,
+            "body": envelope.model_dump_json(exclude_none=True).encode(),
+            "headers": headers,
+            "created_at": now,
+        }

@@ -71,7 +71,7 @@ def test_concurrent_submissions_never_duplicate_a_person(backend: str, tmp_path:
     )
     writer.start()
 
-    @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=50, deadline=None, suppress_health_check=list(HealthCheck))
     @given(plan=submissions)
     def check(plan: list[tuple[int, str]]) -> None:
         run = uuid.uuid4().hex[:6]

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from runway_eventbus.unit_of_work import UnitOfWork
 from runway_intake.domain.signup import Signup
+from runway_intake.service_layer.signup_batches import MergeNeeded, write_batch
 from runway_intake.service_layer.signups import (
     Accepted,
     IdempotencyKey,
@@ -115,14 +116,21 @@ class SignupWriter:
                 item.future.set_result(outcome)
 
     def _together(self, batch: list[_Pending], shard: int) -> list[Accepted | BaseException]:
-        """The fast path: every sign-up of the batch in one transaction, one commit."""
+        """The fast path: the batch in one transaction, one statement per table, one commit.
+
+        A batch that merges two leads was only read so far; it goes through
+        the per-sign-up rules instead, still in this one transaction.
+        """
         outcomes: list[Accepted | BaseException] = []
         with self._uow_factory() as uow:
-            for item in batch:
-                try:
-                    outcomes.append(accept_in(uow, item.signup, item.idempotency))
-                except IdempotencyKeyReused as refused:  # raised before it wrote anything
-                    outcomes.append(refused)
+            try:
+                outcomes = write_batch(uow, [(item.signup, item.idempotency) for item in batch])
+            except MergeNeeded:
+                for item in batch:
+                    try:
+                        outcomes.append(accept_in(uow, item.signup, item.idempotency))
+                    except IdempotencyKeyReused as refused:  # raised before it wrote anything
+                        outcomes.append(refused)
             apply_lead_count(uow.session, shard)
             uow.commit()
         return outcomes

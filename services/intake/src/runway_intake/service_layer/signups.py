@@ -239,32 +239,8 @@ def _accept(signup: Signup, uow: UnitOfWork) -> Accepted:
     merged: tuple[str, ...] = ()
 
     if isinstance(resolution, Create):
-        lead_id = str(uuid.uuid4())
-        lead = {
-            "id": lead_id,
-            "email": signup.email,
-            "email_key": email_key,
-            "phone": signup.phone,
-            "first_name": signup.first_name,
-            "last_name": signup.last_name,
-            "postal_code": signup.postal_code,
-            "birth_date": signup.birth_date,
-            "interests": sorted(set(signup.interests)),
-            "tags": sorted(set(signup.tags)),
-            "email_consent": _consent_json(signup.email_consent),
-            "sms_consent": _consent_json(signup.sms_consent),
-            "created_at": now,
-            "updated_at": now,
-            "street": signup.street,
-            "city": signup.city,
-            "state": signup.state,
-            "age": signup.age,
-            "source": signup.source,
-            "refcode": signup.refcode,
-            "utm": signup.utm,
-            "custom_fields": signup.custom_fields,
-            "first_form_key": signup.form_key,
-        }
+        lead = new_lead_row(signup, email_key, now)
+        lead_id = lead["id"]
         session.execute(_INSERT_LEAD, lead)
         _bump_count(session, +1)
         existing: dict[str, Any] | None = None
@@ -282,16 +258,7 @@ def _accept(signup: Signup, uow: UnitOfWork) -> Accepted:
             lead_id = resolution.lead_id
             existing = by_email if by_email and by_email["id"] == lead_id else by_phone
         assert existing is not None
-        updates = merged_values(existing, signup)
-        if signup.email and not existing.get("email"):
-            updates |= {"email": signup.email, "email_key": email_key}
-        if signup.phone and not existing.get("phone"):
-            updates["phone"] = signup.phone
-        # (An identifier the lead already shows stays its display value; a new one is
-        # still recorded as an identity below, so it finds this lead next time.)
-        for name in ("email_consent", "sms_consent"):  # the latest decision stands
-            if getattr(signup, name) is not None:
-                updates[name] = _consent_json(getattr(signup, name))
+        updates = lead_updates(existing, signup, email_key)
         if updates:
             session.execute(leads.update().where(leads.c.id == lead_id).values(**updates, updated_at=now))
         lead = {**existing, **updates}
@@ -328,6 +295,49 @@ def _accept(signup: Signup, uow: UnitOfWork) -> Accepted:
         subject_id=lead_id,
     )
     return Accepted(lead_id, submission_id, existing is None, merged)
+
+
+def new_lead_row(signup: Signup, email_key: str | None, now: datetime) -> dict[str, Any]:
+    return {
+        "id": str(uuid.uuid4()),
+        "email": signup.email,
+        "email_key": email_key,
+        "phone": signup.phone,
+        "first_name": signup.first_name,
+        "last_name": signup.last_name,
+        "postal_code": signup.postal_code,
+        "birth_date": signup.birth_date,
+        "interests": sorted(set(signup.interests)),
+        "tags": sorted(set(signup.tags)),
+        "email_consent": _consent_json(signup.email_consent),
+        "sms_consent": _consent_json(signup.sms_consent),
+        "created_at": now,
+        "updated_at": now,
+        "street": signup.street,
+        "city": signup.city,
+        "state": signup.state,
+        "age": signup.age,
+        "source": signup.source,
+        "refcode": signup.refcode,
+        "utm": signup.utm,
+        "custom_fields": signup.custom_fields,
+        "first_form_key": signup.form_key,
+    }
+
+
+def lead_updates(existing: dict[str, Any], signup: Signup, email_key: str | None) -> dict[str, Any]:
+    """What a later submission changes on its person's lead."""
+    updates = merged_values(existing, signup)
+    if signup.email and not existing.get("email"):
+        updates |= {"email": signup.email, "email_key": email_key}
+    if signup.phone and not existing.get("phone"):
+        updates["phone"] = signup.phone
+    # (An identifier the lead already shows stays its display value; a new one is
+    # still recorded as an identity, so it finds this lead next time.)
+    for name in ("email_consent", "sms_consent"):  # the latest decision stands
+        if getattr(signup, name) is not None:
+            updates[name] = _consent_json(getattr(signup, name))
+    return updates
 
 
 def _merge(
