@@ -99,6 +99,9 @@ def create_service_app(host: ServiceHost, *, title: str, description: str) -> Fa
 
     app.include_router(probes_router(host.registry, {"database": database_ready, "nats": nats_ready}))
     FastAPIInstrumentor.instrument_app(
-        app, tracer_provider=host.tracer_provider, excluded_urls="livez,readyz,metrics"
+        app,
+        tracer_provider=host.tracer_provider,
+        excluded_urls="livez,readyz,metrics",
+        exclude_spans=["receive", "send"],  # one span per request, not one per body chunk
     )
     return app

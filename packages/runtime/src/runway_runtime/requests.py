@@ -9,7 +9,8 @@ from fastapi import Depends, HTTPException, Request, status
 from runway_runtime.host import ServiceHost
 
 
-def get_host(request: Request) -> ServiceHost:
+async def get_host(request: Request) -> ServiceHost:
+    # async: a sync dependency would cost a worker-thread hop on every request
     return request.app.state.host  # type: ignore[no-any-return]
 
 

@@ -23,7 +23,7 @@ from runway_runtime.requests import Host
 bearer = HTTPBearer(auto_error=False)
 
 
-def require_admin(
+async def require_admin(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> None:
     token = request.app.state.admin_token

@@ -19,11 +19,11 @@ router = APIRouter(tags=["races"])
 ZIP = re.compile(r"^\d{5}$")
 
 
-def get_geography(request: Request) -> GeographyIndex:
+async def get_geography(request: Request) -> GeographyIndex:
     return request.app.state.geography  # type: ignore[no-any-return]
 
 
-def valid_zip(zip: Annotated[str, Query(description="5-digit ZIP code")]) -> str:
+async def valid_zip(zip: Annotated[str, Query(description="5-digit ZIP code")]) -> str:
     if not ZIP.match(zip):
         raise HTTPException(
             422, [{"loc": ["query", "zip"], "msg": "expected a 5-digit ZIP code", "type": "value_error"}]
