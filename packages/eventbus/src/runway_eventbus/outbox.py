@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from opentelemetry import propagate
+from opentelemetry.context import Context
 from sqlalchemy.orm import Session
 
 from runway_contracts import CloudEvent, Event
@@ -37,8 +38,14 @@ class Outbox:
             session.execute(self._insert, rows)
             session.info["outbox_staged"] = True
 
-    def row(self, event: Event, *, subject_id: str) -> dict[str, object]:
-        """The outbox row for `event` (its CloudEvent, and the current trace context)."""
+    def row(
+        self, event: Event, *, subject_id: str, trace_context: Context | None = None
+    ) -> dict[str, object]:
+        """The outbox row for `event`: its CloudEvent, and the trace it belongs to.
+
+        `trace_context` defaults to the current one; a writer working for many
+        requests at once passes each request's own.
+        """
         event_id = str(uuid.uuid4())
         now = datetime.now(UTC)
         envelope = CloudEvent(
@@ -50,7 +57,7 @@ class Outbox:
             data=event.model_dump(mode="json"),
         )
         headers: dict[str, str] = {}
-        propagate.inject(headers)
+        propagate.inject(headers, context=trace_context)
         return {
             "event_id": event_id,
             "subject": event.TYPE,

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from opentelemetry.context import Context
 
 from runway_contracts.intake import LeadReceived
 from runway_eventbus.unit_of_work import UnitOfWork
@@ -90,11 +91,12 @@ class MergeNeeded(Exception):
     """The batch proves two leads are one person: write it one sign-up at a time."""
 
 
-def _owners(
-    session: Any, items: list[tuple[Signup, IdempotencyKey | None]]
-) -> dict[tuple[str, str], dict[str, Any]]:
-    emails = sorted({email_identity(s.email) for s, _ in items if s.email})
-    phones = sorted({s.phone for s, _ in items if s.phone})
+Item = tuple[Signup, IdempotencyKey | None, Context | None]
+
+
+def _owners(session: Any, items: list[Item]) -> dict[tuple[str, str], dict[str, Any]]:
+    emails = sorted({email_identity(s.email) for s, _, _ in items if s.email})
+    phones = sorted({s.phone for s, _, _ in items if s.phone})
     if not (emails or phones):
         return {}
     query = _OWNERS_LOCKED if session.get_bind().dialect.name == "postgresql" else _OWNERS
@@ -106,12 +108,11 @@ def _owners(
     return owners
 
 
-def write_batch(
-    uow: UnitOfWork, items: list[tuple[Signup, IdempotencyKey | None]]
-) -> list[Accepted | BaseException]:
+def write_batch(uow: UnitOfWork, items: list[Item]) -> list[Accepted | BaseException]:
+    """Each item: the sign-up, its idempotency key, and the trace its event belongs to."""
     session = uow.session
     now = datetime.now(UTC)
-    keys = sorted({i.key for _, i in items if i})
+    keys = sorted({i.key for _, i, _ in items if i})
     earlier = {
         (r["form_key"], r["key"]): (r["request_hash"], r["response"])
         for r in (session.execute(_EARLIER, {"keys": keys}).mappings() if keys else [])
@@ -125,7 +126,7 @@ def write_batch(
     key_rows: list[dict[str, Any]] = []
     results: list[Accepted | BaseException] = []
 
-    for signup, idem in items:
+    for signup, idem, trace_context in items:
         if idem and (prior := earlier.get((signup.form_key, idem.key))):
             request_hash, r = prior
             results.append(
@@ -184,6 +185,7 @@ def write_batch(
                     lead=lead_view(lead),
                 ),
                 subject_id=lead["id"],
+                trace_context=trace_context,
             )
         )
         accepted = Accepted(lead["id"], submission_id, is_new)

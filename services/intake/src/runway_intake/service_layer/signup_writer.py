@@ -22,6 +22,9 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 
+from opentelemetry import context as otel_context
+from opentelemetry.context import Context
+
 from runway_eventbus.unit_of_work import UnitOfWork
 from runway_intake.domain.signup import Signup
 from runway_intake.service_layer.signup_batches import MergeNeeded, write_batch
@@ -42,6 +45,7 @@ class _Pending:
     signup: Signup
     idempotency: IdempotencyKey | None
     future: Future[Accepted]
+    trace_context: Context  # the request's, so its event joins the request's trace
 
 
 class WriterStopped(RuntimeError):
@@ -77,7 +81,7 @@ class SignupWriter:
         if self._stopped:
             raise WriterStopped("intake is shutting down")
         future: Future[Accepted] = Future()
-        self._queue.put(_Pending(signup, idempotency, future))
+        self._queue.put(_Pending(signup, idempotency, future, otel_context.get_current()))
         return future
 
     async def accept(self, signup: Signup, idempotency: IdempotencyKey | None = None) -> Accepted:
@@ -124,19 +128,27 @@ class SignupWriter:
         outcomes: list[Accepted | BaseException] = []
         with self._uow_factory() as uow:
             try:
-                outcomes = write_batch(uow, [(item.signup, item.idempotency) for item in batch])
+                outcomes = write_batch(
+                    uow, [(item.signup, item.idempotency, item.trace_context) for item in batch]
+                )
             except MergeNeeded:
                 for item in batch:
+                    token = otel_context.attach(item.trace_context)
                     try:
                         outcomes.append(accept_in(uow, item.signup, item.idempotency))
                     except IdempotencyKeyReused as refused:  # raised before it wrote anything
                         outcomes.append(refused)
+                    finally:
+                        otel_context.detach(token)
             apply_lead_count(uow.session, shard)
             uow.commit()
         return outcomes
 
     def _alone(self, item: _Pending) -> Accepted | BaseException:
+        token = otel_context.attach(item.trace_context)
         try:
             return accept_signup(item.signup, self._uow_factory, item.idempotency)
         except Exception as error:
             return error
+        finally:
+            otel_context.detach(token)
