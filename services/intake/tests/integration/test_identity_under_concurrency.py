@@ -36,6 +36,23 @@ MODES = {"email": ("e",), "phone": ("p1",), "phone2": ("p2",), "both": ("e", "p1
 submissions = st.lists(st.tuples(st.integers(0, 4), st.sampled_from(sorted(MODES))), min_size=1, max_size=30)
 
 
+def contact_only(email: str | None, phone: str | None) -> Signup:
+    """A sign-up that carries nothing but who the person is."""
+    return Signup(
+        form_key="signup",
+        first_name=None,
+        last_name=None,
+        email=email,
+        phone=phone,
+        postal_code=None,
+        birth_date=None,
+        interests=(),
+        email_consent=None,
+        sms_consent=None,
+        received_at=datetime.now(UTC),
+    )
+
+
 def expected_leads(plan: list[tuple[int, str]]) -> int:
     parent: dict[tuple[int, str], tuple[int, str]] = {}
 
@@ -94,20 +111,7 @@ def test_concurrent_submissions_never_duplicate_a_person(backend: str, tmp_path:
             phone = (
                 f"+1785555{person:04d}" if "p1" in used else f"+1913555{person:04d}" if "p2" in used else None
             )
-            signup = Signup(
-                form_key="signup",
-                first_name=None,
-                last_name=None,
-                email=email,
-                phone=phone,
-                postal_code=None,
-                birth_date=None,
-                interests=(),
-                email_consent=None,
-                sms_consent=None,
-                received_at=datetime.now(UTC),
-            )
-            writer.submit(signup).result(timeout=60)
+            writer.submit(contact_only(email, phone)).result(timeout=60)
 
         with ThreadPoolExecutor(max_workers=16) as pool:
             list(pool.map(submit, plan))
@@ -164,28 +168,15 @@ def test_a_phone_claimed_by_a_concurrent_transaction_makes_the_other_join_its_le
     def uow() -> UnitOfWork:
         return UnitOfWork(sessions, outbox, lambda: None)
 
-    def signup(email: str | None, phone: str | None) -> Signup:
-        return Signup(
-            form_key="signup",
-            first_name=None,
-            last_name=None,
-            email=email,
-            phone=phone,
-            postal_code=None,
-            birth_date=None,
-            interests=(),
-            email_consent=None,
-            sms_consent=None,
-            received_at=datetime.now(UTC),
-        )
-
     try:
-        maya = accept_signup(signup("maya@example.org", "+17855550101"), uow)
+        maya = accept_signup(contact_only("maya@example.org", "+17855550101"), uow)
         t1 = uow().__enter__()
-        accept_in(t1, signup("maya@example.org", "+19135550102"))  # claims the second phone, uncommitted
+        accept_in(
+            t1, contact_only("maya@example.org", "+19135550102")
+        )  # claims the second phone, uncommitted
         apply_lead_count(t1.session)
         with ThreadPoolExecutor(max_workers=1) as pool:
-            t2 = pool.submit(accept_signup, signup(None, "+19135550102"), uow)
+            t2 = pool.submit(accept_signup, contact_only(None, "+19135550102"), uow)
             time.sleep(0.5)  # T2 is now waiting on T1's claim
             assert not t2.done()
             t1.commit()
