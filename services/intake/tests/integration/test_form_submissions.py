@@ -269,3 +269,15 @@ def test_rate_limits_answer_429_with_retry_after(tmp_path: Path) -> None:
         assert statuses[:2] == [202, 202] and statuses[-1] == 429
         limited = intake.http.post("/v1/signups", json={"email": "late@example.org"})
         assert int(limited.headers["Retry-After"]) >= 1
+
+
+def test_a_malformed_multipart_body_is_the_clients_error(intake: Intake) -> None:
+    intake.register(key="site", mapping={"email": "email"})
+    response = intake.http.post(
+        "/v1/forms/site/submissions",
+        content=b"--b\r\nContent-Disposition: form-data\r\n\r\nno name\r\n--b--\r\n",
+        headers={"content-type": "multipart/form-data; boundary=b"},
+    )
+    assert response.status_code == 400
+    assert "name" in response.json()["detail"]
+    assert intake.rows() == (0, 0, 0)

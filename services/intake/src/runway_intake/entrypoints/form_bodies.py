@@ -90,10 +90,8 @@ async def read_fields(request: Request, body: bytes) -> dict[str, Any]:
         return _expand_jotform(_merge_repeated(pairs))
     if kind == MULTIPART:
         request._body = body  # already read (and size-checked); let Starlette parse it from memory
-        try:
-            form = await request.form()
-        except Exception as error:  # malformed multipart
-            raise _unprocessable(f"malformed multipart body: {error}") from None
+        # A malformed multipart body is answered 400 by Starlette, naming what is wrong.
+        form = await request.form()
         pairs: list[tuple[str, Any]] = []
         for name, value in form.multi_items():
             # Files are not kept: a sign-up is text. Their names are recorded.
