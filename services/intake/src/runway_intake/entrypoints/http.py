@@ -15,6 +15,7 @@ from runway_intake.domain.canonical import InvalidSubmission, build_signup
 from runway_intake.domain.forms import Form, apply_mapping, honeypot_tripped
 from runway_intake.entrypoints.form_bodies import JSON, media_type, read_fields
 from runway_intake.entrypoints.schemas import SignupAccepted, SignupIn, inline_schema
+from runway_intake.service_layer.signup_writer import WriterStopped
 from runway_intake.service_layer.signups import IdempotencyKey, IdempotencyKeyReused
 from runway_runtime.requests import Host, read_capped_body
 
@@ -29,6 +30,7 @@ ERRORS = {
     415: {"description": "Unsupported content type or charset"},
     422: {"description": "Invalid fields, each named with the reason"},
     429: {"description": "Too many submissions; see Retry-After"},
+    503: {"description": "Shutting down; nothing was accepted, retry after Retry-After"},
 }
 
 
@@ -122,6 +124,8 @@ async def _submit(request: Request, host: Any, form_key: str, body: bytes) -> Re
     idempotency = IdempotencyKey(key, hashlib.sha256(body).hexdigest()) if key else None
     try:
         accepted = await request.app.state.writer.accept(signup, idempotency)
+    except WriterStopped:  # shutting down: nothing was accepted, the client should retry elsewhere
+        raise _problem(503, "intake is restarting; retry shortly", {"Retry-After": "1"}) from None
     except IdempotencyKeyReused:
         raise _problem(
             422,
