@@ -1,10 +1,11 @@
 """Intake benchmark: committed sign-ups per second and p99 latency, beside a bare FastAPI echo.
 
-    .venv/bin/python benchmarks/intake_throughput.py --backend sqlite --seconds 60
-    .venv/bin/python benchmarks/intake_throughput.py --backend postgresql --seconds 60
+    .venv/bin/python -m benchmarks.intake_throughput --backend sqlite
+    .venv/bin/python -m benchmarks.intake_throughput --backend postgresql
 
 Starts a NATS server (the relay publishes as in production), a fresh database,
-the echo reference and intake as separate processes, drives each on loopback,
+the echo reference and intake as separate processes, each with the same number
+of serving processes (`--workers`, default 2), drives each on loopback,
 then checks that every 202 is a committed submission. Results are written to
 benchmarks/results/intake-<backend>.json and appended to intake.md.
 """
@@ -18,6 +19,7 @@ import os
 import platform
 import random
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from tempfile import mkdtemp
@@ -50,12 +52,14 @@ def signup_body(i: int, run_id: str) -> bytes:
     return json.dumps(body).encode()
 
 
-def start(name: str, argv: list[str], env: dict[str, str], root: Path, port: int) -> ManagedProcess:
+def start(
+    name: str, argv: list[str], env: dict[str, str], root: Path, port: int, workers: int = 1
+) -> ManagedProcess:
     process = ManagedProcess(
         name, argv, env, root / f"{name}.log", ready_url=f"http://127.0.0.1:{port}/livez"
     )
     process.start()
-    process.wait_ready(60, path_ok=(200, 404))
+    process.wait_ready(60, path_ok=(200, 404), workers=workers)
     return process
 
 
@@ -85,6 +89,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--latency-rate", type=float, default=1000)
+    parser.add_argument("--workers", type=int, default=2, help="serving processes, for echo and intake")
     args = parser.parse_args()
 
     root = Path(mkdtemp(prefix="runway-bench-"))
@@ -107,9 +112,10 @@ def main() -> None:
         "backend": args.backend,
         "seconds": args.seconds,
         "connections": args.connections,
+        "workers": args.workers,
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": " ".join([".venv/bin/python", "benchmarks/intake_throughput.py", *sys.argv[1:]]),
+        "command": " ".join([".venv/bin/python", "-m", "benchmarks.intake_throughput", *sys.argv[1:]]),
     }
     try:
         echo = start(
@@ -124,11 +130,14 @@ def main() -> None:
                 "--log-level",
                 "warning",
                 "--no-access-log",
+                "--workers",
+                str(args.workers),
             ],
             {},
             root,
             echo_port,
         )
+        time.sleep(3)  # uvicorn answers as soon as its first worker is up; let the others start too
         processes.append(echo)
         report["echo"] = measure(
             echo_port, "/echo", signup_body(1, run_id), args.seconds, args.connections, None
@@ -136,10 +145,11 @@ def main() -> None:
         echo.stop()
         intake = start(
             "intake",
-            [venv_command("runway-intake"), "serve", "--port", str(intake_port)],
+            [venv_command("runway-intake"), "serve", "--port", str(intake_port), "--workers", str(args.workers)],
             env,
             root,
             intake_port,
+            args.workers,
         )
         processes.append(intake)
         report["intake_max"] = measure(

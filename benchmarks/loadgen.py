@@ -76,7 +76,9 @@ async def run(
     connections: int,
     rate: float | None = None,
     ok_statuses: tuple[int, ...] = (200, 201, 202),
+    total: int | None = None,
 ) -> Result:
+    """Until `seconds` have passed or, if given, `total` requests have been answered."""
     result = Result(time.perf_counter(), 0.0)
     deadline = result.started + seconds
     counter = iter(range(10**12))
@@ -110,7 +112,10 @@ async def run(
                     sent = time.perf_counter()
                     if sent >= deadline:
                         return
-                writer.write(make_request(next(counter)))
+                index = next(counter)
+                if total is not None and index >= total:
+                    return
+                writer.write(make_request(index))
                 status = await _read_response(reader)
                 result.statuses[status] = result.statuses.get(status, 0) + 1
                 if status in ok_statuses:

@@ -40,19 +40,30 @@ class ManagedProcess:
             start_new_session=True,  # Ctrl-C reaches the supervisor, which stops children in order
         )
 
-    def wait_ready(self, timeout: float = 30.0, path_ok: tuple[int, ...] = (200,)) -> None:
+    def wait_ready(self, timeout: float = 30.0, path_ok: tuple[int, ...] = (200,), workers: int = 1) -> None:
+        """Until the ready URL answers; with several serving processes, until each has answered.
+
+        Each probe opens a new connection, which the kernel hands to any of
+        the processes sharing the port, so every one is seen soon enough.
+        """
         if not self.ready_url:
             return
         deadline = time.monotonic() + timeout
+        seen: set[object] = set()
         while time.monotonic() < deadline:
             if self.process and self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited with {self.process.returncode}; see {self.log_path}")
             try:
-                if httpx.get(self.ready_url, timeout=1.0).status_code in path_ok:
-                    return
+                response = httpx.get(self.ready_url, timeout=1.0)
+                if response.status_code in path_ok:
+                    if workers == 1:
+                        return
+                    seen.add(response.json().get("worker"))
+                    if len(seen) >= workers:
+                        return
             except httpx.HTTPError:
                 pass
-            time.sleep(0.1)
+            time.sleep(0.05 if seen else 0.1)
         raise TimeoutError(
             f"{self.name} not ready at {self.ready_url} within {timeout}s; see {self.log_path}"
         )
@@ -78,10 +89,12 @@ class ManagedProcess:
             self.process.wait()
 
 
-def service_process(name: str, port: int, env: dict[str, str], log_dir: Path) -> ManagedProcess:
+def service_process(
+    name: str, port: int, env: dict[str, str], log_dir: Path, workers: int = 1
+) -> ManagedProcess:
     return ManagedProcess(
         name=name,
-        argv=[venv_command(f"runway-{name}"), "serve", "--port", str(port)],
+        argv=[venv_command(f"runway-{name}"), "serve", "--port", str(port), "--workers", str(workers)],
         env=env,
         log_path=log_dir / f"{name}.log",
         ready_url=f"http://127.0.0.1:{port}/livez",

@@ -241,11 +241,14 @@ class Stack:
 
         asyncio.run(apply())
 
-    def start_service(self, service: str) -> None:
-        process = service_process(service, self.ports[service], self.env(service), self.root / "logs")
-        process.ready_url = f"{self.url(service)}/readyz"
+    def start_service(self, service: str, workers: int = 1) -> None:
+        process = service_process(
+            service, self.ports[service], self.env(service), self.root / "logs", workers
+        )
         process.start()
         self.processes[service] = process
+        process.wait_ready(timeout=60, workers=workers)  # /livez: every serving process is up
+        process.ready_url = f"{self.url(service)}/readyz"
         process.wait_ready(timeout=60)
 
     def stop(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import anyio
 import sqlalchemy as sa
@@ -24,6 +24,12 @@ class OutboxRelay:
     process or left behind by a crash are published too. If NATS is down the
     rows simply wait; the JetStream duplicate window plus consumer inboxes make
     a re-publish after a crash between ack and mark harmless.
+
+    When a service runs several serving processes on one database, each
+    relay publishes its own share of the rows (`partition`: this one's index
+    and the count) so they do not all publish every event, and any relay
+    takes over rows left unpublished longer than `orphaned_after` seconds
+    (their process died); a row both publish is deduplicated by JetStream.
     """
 
     def __init__(
@@ -36,6 +42,8 @@ class OutboxRelay:
         batch_size: int = 200,
         poll_interval: float = 1.0,
         publish_timeout: float = 5.0,
+        partition: tuple[int, int] = (0, 1),
+        orphaned_after: float = 10.0,
     ) -> None:
         self._sessions = sessions
         self._table = table
@@ -43,6 +51,8 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._poll_interval = poll_interval
         self._publish_timeout = publish_timeout
+        self._partition = partition
+        self._orphaned_after = timedelta(seconds=orphaned_after)
         self._wakeup = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
@@ -109,10 +119,15 @@ class OutboxRelay:
 
     def _claim_batch(self) -> list[sa.Row[tuple[object, ...]]]:
         t = self._table
+        unpublished = t.c.published_at.is_(None)
+        index, count = self._partition
+        if count > 1:
+            mine = sa.or_(t.c.seq % count == index, t.c.created_at < datetime.now(UTC) - self._orphaned_after)
+            unpublished = sa.and_(unpublished, mine)
         with self._sessions() as session:
             rows = session.execute(
                 sa.select(t.c.seq, t.c.event_id, t.c.subject, t.c.body, t.c.headers, t.c.created_at)
-                .where(t.c.published_at.is_(None))
+                .where(unpublished)
                 .order_by(t.c.seq)
                 .limit(self._batch_size)
             ).all()

@@ -33,7 +33,9 @@ class Messaging:
         tracer_provider: TracerProvider,
         *,
         graceful_timeout: float = 15.0,
+        relay_partition: tuple[int, int] = (0, 1),
     ) -> None:
+        self._relay_partition = relay_partition
         self.broker = NatsBroker(
             nats_url,
             middlewares=[NatsTelemetryMiddleware(tracer_provider=tracer_provider)],
@@ -81,7 +83,9 @@ class Messaging:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
         js = self.broker.connection.jetstream()
-        self.relay = OutboxRelay(self._sessions, self._outbox, js, self._registry)
+        self.relay = OutboxRelay(
+            self._sessions, self._outbox, js, self._registry, partition=self._relay_partition
+        )
         self._tasks.append(asyncio.create_task(self.relay.run()))
         while True:
             try:

@@ -10,12 +10,14 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_l
 ReadinessCheck = Callable[[], Awaitable[bool]]
 
 
-def probes_router(registry: CollectorRegistry, checks: dict[str, ReadinessCheck]) -> APIRouter:
+def probes_router(
+    registry: CollectorRegistry, checks: dict[str, ReadinessCheck], *, worker: int = 0, workers: int = 1
+) -> APIRouter:
     router = APIRouter(tags=["operations"])
 
-    @router.get("/livez", summary="The process is up")
-    async def livez() -> dict[str, str]:
-        return {"status": "ok"}
+    @router.get("/livez", summary="The process is up (and which of the service's serving processes)")
+    async def livez() -> dict[str, object]:
+        return {"status": "ok", "worker": worker, "workers": workers}
 
     @router.get("/readyz", summary="The database and NATS are reachable")
     async def readyz(response: Response) -> dict[str, object]:

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from runway_observability.logs import configure_json_logging
 from runway_runtime.settings import CommonSettings
+from runway_runtime.workers import WorkerSupervisor, reuse_port_socket
 from runway_storage import create_database_engine, upgrade_to_head
 
 
@@ -44,6 +45,9 @@ def service_main(
         serve = commands.add_parser("serve", help="run the HTTP API and the event handlers")
         serve.add_argument("--host", default="127.0.0.1")
         serve.add_argument("--port", type=int)
+        serve.add_argument(
+            "--workers", type=int, default=1, help="serving processes sharing the port (default 1)"
+        )
         commands.add_parser("migrate", help="bring the database schema up to date")
         for extra in extra_commands or {}:
             commands.add_parser(extra, add_help=False)
@@ -55,17 +59,24 @@ def service_main(
             return 0
         if args.command == "serve":
             port = args.port or default_port(settings)
-            if not port_is_free(args.host, port):
+            configure_json_logging(f"runway-{name}", settings.log_level)
+            sockets = None
+            if settings.workers > 1:  # one of a supervisor's workers: share the port
+                sockets = [reuse_port_socket(args.host, port)]
+            elif not port_is_free(args.host, port):
                 print(f"runway-{name}: port {port} is already in use", file=sys.stderr)
                 return 1
-            configure_json_logging(f"runway-{name}", settings.log_level)
-            uvicorn.run(
+            elif args.workers > 1:
+                worker_argv = [sys.executable, sys.argv[0], "serve", "--host", args.host, "--port", str(port)]
+                return WorkerSupervisor(worker_argv, args.workers).run()
+            config = uvicorn.Config(
                 create_app(settings),
                 host=args.host,
                 port=port,
                 log_config=None,
                 timeout_graceful_shutdown=20,
             )
+            uvicorn.Server(config).run(sockets=sockets)
             return 0
         return (extra_commands or {})[args.command](settings, rest)
 

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 import anyio
 import sqlalchemy as sa
 from fastapi import FastAPI
-from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import CollectorRegistry
 from sqlalchemy.engine import Engine
@@ -19,6 +18,7 @@ from runway_eventbus.consumer import Subscription
 from runway_eventbus.outbox import Outbox
 from runway_eventbus.runtime import Messaging
 from runway_eventbus.unit_of_work import UnitOfWork
+from runway_observability.http_tracing import RequestTracing
 from runway_observability.probes import probes_router
 from runway_observability.tracing import create_tracer_provider, trace_engine
 from runway_runtime.settings import CommonSettings
@@ -57,7 +57,14 @@ def create_host(
     engine = create_database_engine(database_url)
     trace_engine(engine, tracer_provider)
     sessions = sessionmaker(engine, expire_on_commit=False)
-    messaging = Messaging(settings.nats_url, sessions, outbox_table, registry, tracer_provider)
+    messaging = Messaging(
+        settings.nats_url,
+        sessions,
+        outbox_table,
+        registry,
+        tracer_provider,
+        relay_partition=(settings.worker_index, settings.workers),
+    )
     host = ServiceHost(
         name=name,
         settings=settings,
@@ -97,11 +104,17 @@ def create_service_app(host: ServiceHost, *, title: str, description: str) -> Fa
     async def nats_ready() -> bool:
         return host.messaging.is_connected()
 
-    app.include_router(probes_router(host.registry, {"database": database_ready, "nats": nats_ready}))
-    FastAPIInstrumentor.instrument_app(
-        app,
+    app.include_router(
+        probes_router(
+            host.registry,
+            {"database": database_ready, "nats": nats_ready},
+            worker=host.settings.worker_index,
+            workers=host.settings.workers,
+        )
+    )
+    app.add_middleware(
+        RequestTracing,
         tracer_provider=host.tracer_provider,
-        excluded_urls="livez,readyz,metrics",
-        exclude_spans=["receive", "send"],  # one span per request, not one per body chunk
+        excluded_paths=frozenset({"/livez", "/readyz", "/metrics"}),
     )
     return app

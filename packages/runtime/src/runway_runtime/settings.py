@@ -17,6 +17,10 @@ class CommonSettings(BaseSettings):
     admin_token: str = DEV_ADMIN_TOKEN
     otel_exporter_otlp_endpoint: str | None = None
     log_level: str = "INFO"
+    # Set by `serve --workers N` in each serving process it starts: which one
+    # this is, so processes sharing a database split work instead of repeating it.
+    worker_index: int = 0
+    workers: int = 1
 
     def sqlite_url(self, service: str) -> str:
         return f"sqlite:///{self.data_dir}/{service}.db"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,12 @@ def create_database_engine(url: str, *, immediate: bool = False, **kwargs: Any) 
     (which fails at once, without waiting, when another writer committed in
     between). It also makes SAVEPOINT behave, which pysqlite's own
     transaction handling does not. Meant for a service's dedicated writer.
+
+    Writers in several processes (a service's serving processes) also queue
+    on an OS file lock beside the database before BEGIN IMMEDIATE: SQLite's
+    own busy handler polls with sleeps of up to 100 ms, so a process whose
+    writer commits back to back keeps the lock while another's starves; the
+    file lock hands it over in turn, the moment it is released.
     """
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -25,8 +32,13 @@ def create_database_engine(url: str, *, immediate: bool = False, **kwargs: Any) 
         engine = sa.create_engine(url, connect_args={"timeout": 30}, **kwargs)
         sa.event.listen(engine, "connect", _sqlite_pragmas)
         if immediate:
+            lock_path = (
+                f"{parsed.database}-writer.lock" if parsed.database not in (None, "", ":memory:") else None
+            )
             sa.event.listen(engine, "connect", _driver_autocommit)
-            sa.event.listen(engine, "begin", _begin_immediate)
+            sa.event.listen(engine, "begin", lambda connection: _begin_immediate(connection, lock_path))
+            for ended in ("checkin", "close", "invalidate"):
+                sa.event.listen(engine, ended, _release_writer_lock)
         return engine
     if parsed.drivername == "postgresql":  # psycopg 3 is the driver we ship
         url = str(parsed.set(drivername="postgresql+psycopg"))
@@ -48,8 +60,21 @@ def _driver_autocommit(connection: Any, _record: Any) -> None:
     connection.isolation_level = None  # SQLAlchemy, not the driver, issues BEGIN
 
 
-def _begin_immediate(connection: Any) -> None:
+def _begin_immediate(connection: Any, lock_path: str | None) -> None:
+    if lock_path is not None:
+        info = connection.connection.info  # per DBAPI connection: flock is per open file
+        lock = info.get("writer_lock") or info.setdefault("writer_lock", open(lock_path, "ab"))  # noqa: SIM115
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        info["writer_lock_held"] = True
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _release_writer_lock(_dbapi_connection: Any, record: Any, *_: Any) -> None:
+    # After the transaction ended: the pool returns a connection only once its
+    # COMMIT or ROLLBACK is done ("commit" events fire before the COMMIT).
+    info = record.info if record is not None else {}
+    if info.pop("writer_lock_held", False):
+        fcntl.flock(info["writer_lock"].fileno(), fcntl.LOCK_UN)
 
 
 def database_reachable(engine: Engine) -> bool:

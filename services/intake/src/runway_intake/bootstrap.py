@@ -27,10 +27,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     sqlite = settings.database_url.startswith("sqlite")
     writer_engine = create_database_engine(settings.database_url, immediate=True)
     writer_sessions = sessionmaker(writer_engine, expire_on_commit=False)
+    threads = settings.intake_writer_threads or (1 if sqlite else 4)
     writer = SignupWriter(
         lambda: host.unit_of_work(writer_sessions),
-        threads=settings.intake_writer_threads or (1 if sqlite else 4),
+        threads=threads,
         max_batch=settings.intake_writer_max_batch,
+        first_shard=settings.worker_index * threads,  # each thread of each process its own count row
     )
     host.on_start.append(writer.start)
     host.on_stop += [writer.stop, writer_engine.dispose]
@@ -38,13 +40,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.forms = FormCache(host.sessions, settings.intake_form_cache_seconds)
     app.state.max_body_bytes = settings.intake_max_body_bytes
     app.state.admin_token = settings.admin_token
+    # Buckets live in each serving process; with N processes each allows 1/N
+    # of the configured rate (connections are spread across them by the kernel).
+    per_ip = settings.intake_rate_per_ip_per_minute / settings.workers
+    per_form = settings.intake_rate_per_form_per_minute / settings.workers
     app.state.rate_limits = {
-        "ip": TokenBuckets(
-            settings.intake_rate_per_ip_per_minute, settings.intake_rate_per_ip_per_minute / 4
-        ),
-        "form": TokenBuckets(
-            settings.intake_rate_per_form_per_minute, settings.intake_rate_per_form_per_minute / 10
-        ),
+        "ip": TokenBuckets(per_ip, max(per_ip / 4, 1)),
+        "form": TokenBuckets(per_form, max(per_form / 10, 1)),
     }
     app.include_router(router)
     app.include_router(admin_http.router)

@@ -17,7 +17,7 @@ from runway_intake.entrypoints.form_bodies import JSON, media_type, read_fields
 from runway_intake.entrypoints.schemas import SignupAccepted, SignupIn, inline_schema
 from runway_intake.service_layer.signup_writer import WriterStopped
 from runway_intake.service_layer.signups import IdempotencyKey, IdempotencyKeyReused
-from runway_runtime.requests import Host, read_capped_body
+from runway_runtime.requests import read_capped_body
 
 router = APIRouter(tags=["sign-ups"])
 SIGNATURE_HEADER = "X-Runway-Signature"
@@ -88,7 +88,7 @@ def _back_with_errors(request: Request, errors: list[dict[str, Any]]) -> Respons
     return RedirectResponse(urlunsplit(parts._replace(query=query)), status_code=303)
 
 
-async def _submit(request: Request, host: Any, form_key: str, body: bytes) -> Response:
+async def _submit(request: Request, form_key: str, body: bytes) -> Response:
     form = await request.app.state.forms.get(form_key)
     if form is None:
         raise _problem(404, f"no form {form_key!r}")
@@ -178,13 +178,13 @@ def _respond(request: Request, form: Form, body: dict[str, Any], code: int) -> R
         }
     },
 )
-async def post_submission(form_key: str, request: Request, host: Host) -> Response:
+async def post_submission(form_key: str, request: Request) -> Response:
     """Field names are the form's own; its registered mapping turns them into a lead.
 
     Accepted (202) means the submission, its lead and its event are committed.
     """
     body = await read_capped_body(request, request.app.state.max_body_bytes)
-    return await _submit(request, host, form_key, body)
+    return await _submit(request, form_key, body)
 
 
 @router.post(
@@ -200,9 +200,9 @@ async def post_submission(form_key: str, request: Request, host: Host) -> Respon
         }
     },
 )
-async def post_signup(request: Request, host: Host) -> Response:
+async def post_signup(request: Request) -> Response:
     """Runway's built-in form (`signup`): JSON in the documented shape. 202 = committed."""
     if media_type(request)[0] != JSON:
         raise _problem(415, "send application/json")
     body = await read_capped_body(request, request.app.state.max_body_bytes)
-    return await _submit(request, host, "signup", body)
+    return await _submit(request, "signup", body)

@@ -54,13 +54,20 @@ class WriterStopped(RuntimeError):
 
 class SignupWriter:
     def __init__(
-        self, uow_factory: Callable[[], UnitOfWork], *, threads: int = 1, max_batch: int = 256
+        self,
+        uow_factory: Callable[[], UnitOfWork],
+        *,
+        threads: int = 1,
+        max_batch: int = 256,
+        first_shard: int = 0,
     ) -> None:
         self._uow_factory = uow_factory
         self._max_batch = max_batch
         self._queue: queue.Queue[_Pending | None] = queue.Queue()
         self._threads = [
-            threading.Thread(target=self._run, args=(i,), name=f"signup-writer-{i}", daemon=True)
+            threading.Thread(
+                target=self._run, args=(first_shard + i,), name=f"signup-writer-{i}", daemon=True
+            )
             for i in range(threads)
         ]
         self._stopped = False
