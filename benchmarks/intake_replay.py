@@ -117,7 +117,9 @@ def main() -> None:
         accepted_after = time.perf_counter() - began
         while True:
             with engine.connect() as c:
-                pending = c.execute(sa.text("SELECT count(*) FROM outbox WHERE published_at IS NULL")).scalar()
+                pending = c.execute(
+                    sa.text("SELECT count(*) FROM outbox WHERE published_at IS NULL")
+                ).scalar()
             if not pending:
                 break
             time.sleep(0.2)

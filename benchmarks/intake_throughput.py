@@ -145,7 +145,14 @@ def main() -> None:
         echo.stop()
         intake = start(
             "intake",
-            [venv_command("runway-intake"), "serve", "--port", str(intake_port), "--workers", str(args.workers)],
+            [
+                venv_command("runway-intake"),
+                "serve",
+                "--port",
+                str(intake_port),
+                "--workers",
+                str(args.workers),
+            ],
             env,
             root,
             intake_port,

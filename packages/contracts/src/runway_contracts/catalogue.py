@@ -22,6 +22,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         donations.ContributionRefunded,
         donations.RecurringStarted,
         donations.RecurringCanceled,
+        donations.WebhookReceived,
     )
 }
 

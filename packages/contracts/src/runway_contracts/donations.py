@@ -14,6 +14,7 @@ CONTRIBUTION_FAILED = "donations.contribution.failed.v1"
 CONTRIBUTION_REFUNDED = "donations.contribution.refunded.v1"
 RECURRING_STARTED = "donations.recurring.started.v1"
 RECURRING_CANCELED = "donations.recurring.canceled.v1"
+WEBHOOK_RECEIVED = "donations.webhook.received.v1"
 
 
 class DonorRef(BaseModel):
@@ -99,3 +100,20 @@ class RecurringCanceled(Event):
     canceled_by: str = Field(description="donor, staff, provider or dunning.")
     reason: str | None = None
     canceled_at: datetime
+
+
+class WebhookReceived(Event):
+    """A verified provider webhook was stored; donations itself applies it.
+
+    Published so that applying a webhook gets the same retries, dead-letter
+    parking and replay as any other handler, after the provider already had
+    its 2xx.
+    """
+
+    TYPE: ClassVar[str] = WEBHOOK_RECEIVED
+
+    webhook_event_id: str = Field(description="Runway's id of the stored raw event.")
+    provider: str
+    provider_event_id: str
+    event_type: str
+    received_at: datetime

@@ -31,6 +31,8 @@ from runway_eventbus.provisioning import apply_definitions, load_definitions
 from runway_runtime.cli import port_is_free
 
 DEV_STRIPE_SECRET = "whsec_runway_development"
+DEV_ACTBLUE_CREDENTIALS = ("actblue", "runway-development")
+DEV_ANEDOT_SECRET = "anedot_runway_development"
 # Not 4222: a NATS already installed on the machine usually listens there.
 EMBEDDED_NATS_PORT = 4322
 
@@ -100,6 +102,9 @@ def main(argv: list[str] | None = None) -> int:
             "RUNWAY_SMTP_HOST": smtp_host or "127.0.0.1",
             "RUNWAY_SMTP_PORT": os.environ.get("RUNWAY_SMTP_PORT", "1025"),
             "RUNWAY_STRIPE_WEBHOOK_SECRET": os.environ.get("RUNWAY_STRIPE_WEBHOOK_SECRET", DEV_STRIPE_SECRET),
+            "RUNWAY_ACTBLUE_USERNAME": os.environ.get("RUNWAY_ACTBLUE_USERNAME", DEV_ACTBLUE_CREDENTIALS[0]),
+            "RUNWAY_ACTBLUE_PASSWORD": os.environ.get("RUNWAY_ACTBLUE_PASSWORD", DEV_ACTBLUE_CREDENTIALS[1]),
+            "RUNWAY_ANEDOT_WEBHOOK_SECRET": os.environ.get("RUNWAY_ANEDOT_WEBHOOK_SECRET", DEV_ANEDOT_SECRET),
             "RUNWAY_NOTIFY_PUBLIC_URL": f"http://127.0.0.1:{ports['notify']}",
         }
         for name in SERVICES:
@@ -137,7 +142,9 @@ def main(argv: list[str] | None = None) -> int:
             f"  matching   http://127.0.0.1:{ports['matching']}/docs  GET /v1/races?zip=66044\n"
             f"  notify     http://127.0.0.1:{ports['notify']}/docs\n"
             f"  donations  http://127.0.0.1:{ports['donations']}/docs  POST /v1/webhooks/stripe "
-            f"(secret {env['RUNWAY_STRIPE_WEBHOOK_SECRET']})\n"
+            f"(secret {env['RUNWAY_STRIPE_WEBHOOK_SECRET']}), /v1/webhooks/actblue "
+            f"(Basic {env['RUNWAY_ACTBLUE_USERNAME']}:{env['RUNWAY_ACTBLUE_PASSWORD']}), /v1/webhooks/anedot "
+            f"(secret {env['RUNWAY_ANEDOT_WEBHOOK_SECRET']})\n"
             f"  NATS       {nats_url}\n"
             + (
                 "  mail sink  http://127.0.0.1:8025/messages  (files in " + str(data_dir / "mail") + ")\n"

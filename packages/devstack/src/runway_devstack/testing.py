@@ -185,6 +185,8 @@ class Stack:
         self.collector = OtlpCollector() if trace else None
         self.ports = {name: free_port() for name in SERVICES}
         self.stripe_secret = "whsec_test_" + uuid.uuid4().hex
+        self.actblue_credentials = ("actblue-test", uuid.uuid4().hex)
+        self.anedot_secret = "anedot_test_" + uuid.uuid4().hex
         self.processes: dict[str, ManagedProcess] = {}
         self.definitions = root / "jetstream.json"
         spec = json.loads(DEFINITIONS.read_text())
@@ -200,6 +202,9 @@ class Stack:
             "RUNWAY_SMTP_PORT": str(self.mail.port),
             "RUNWAY_SMTP_TIMEOUT_SECONDS": "3",
             "RUNWAY_STRIPE_WEBHOOK_SECRET": self.stripe_secret,
+            "RUNWAY_ACTBLUE_USERNAME": self.actblue_credentials[0],
+            "RUNWAY_ACTBLUE_PASSWORD": self.actblue_credentials[1],
+            "RUNWAY_ANEDOT_WEBHOOK_SECRET": self.anedot_secret,
             "RUNWAY_NOTIFY_PUBLIC_URL": f"http://127.0.0.1:{self.ports['notify']}",
             # The tests post hundreds of sign-ups from one address, as a load test does.
             "RUNWAY_INTAKE_RATE_PER_IP_PER_MINUTE": "1000000",

@@ -39,7 +39,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.writer = writer
     app.state.forms = FormCache(host.sessions, settings.intake_form_cache_seconds)
     app.state.max_body_bytes = settings.intake_max_body_bytes
-    app.state.admin_token = settings.admin_token
     # Buckets live in each serving process; with N processes each allows 1/N
     # of the configured rate (connections are spread across them by the kernel).
     per_ip = settings.intake_rate_per_ip_per_minute / settings.workers

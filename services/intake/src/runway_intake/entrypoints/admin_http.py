@@ -4,36 +4,22 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import hmac
 import io
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from runway_intake.domain.forms import CANONICAL_FIELDS, Form
 from runway_intake.entrypoints.schemas import FormIn, FormOut, LeadOut, LeadPage, UniqueLeads
 from runway_intake.service_layer import compliance, forms_registry
+from runway_runtime.admin import admin_router
 from runway_runtime.requests import Host
 
-bearer = HTTPBearer(auto_error=False)
-
-
-async def require_admin(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
-) -> None:
-    token = request.app.state.admin_token
-    if credentials is None or not hmac.compare_digest(credentials.credentials.encode(), token.encode()):
-        raise HTTPException(401, "admin bearer token required", headers={"WWW-Authenticate": "Bearer"})
-
-
-router = APIRouter(
-    dependencies=[Depends(require_admin)], responses={401: {"description": "No or wrong admin token"}}
-)
+router = admin_router()
 
 
 def _to_form(spec: FormIn) -> Form:

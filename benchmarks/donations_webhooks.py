@@ -1,0 +1,142 @@
+"""Donations benchmark: verified Stripe webhook events accepted per second, and p99 latency.
+
+    .venv/bin/python -m benchmarks.donations_webhooks --backend sqlite
+    .venv/bin/python -m benchmarks.donations_webhooks --backend postgresql
+
+Starts NATS, a fresh database and donations (`--workers` serving processes),
+posts realistic `invoice.paid` events, each freshly signed, as fast as
+donations answers (closed loop), then at a fixed rate (open loop, latency from
+the scheduled time); then checks that every 200 is exactly one stored event and
+waits until every stored event has been applied. Writes
+benchmarks/results/donations-<backend>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from tempfile import mkdtemp
+
+import sqlalchemy as sa
+
+from benchmarks.intake_throughput import RESULTS, start
+from benchmarks.loadgen import render, run
+from runway_devstack.nats_server import NatsServer, free_port
+from runway_devstack.processes import run_command, venv_command
+from runway_devstack.testing import DEFINITIONS, Databases
+
+SECRET = "whsec_benchmark"
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "services" / "donations" / "tests"))
+from provider_payloads import dumps, stripe_event, stripe_invoice, stripe_signature  # noqa: E402
+
+
+def request(i: int, host: str, run_id: str) -> bytes:
+    invoice = stripe_invoice(
+        f"in_{run_id}_{i}", f"sub_{run_id}_{i % 5000}", f"cus_{i % 5000}", f"d{i % 5000}@example.org", 2500, 0
+    )
+    body = dumps(stripe_event(f"evt_{run_id}_{i}", "invoice.paid", invoice, 0))
+    signature = stripe_signature(body, SECRET, int(time.time())).encode()
+    head = render("POST", "/v1/webhooks/stripe", host, body)
+    return head.replace(b"\r\n\r\n", b"\r\nStripe-Signature: " + signature + b"\r\n\r\n", 1)
+
+
+def measure(
+    port: int, run_id: str, offset: int, seconds: float, connections: int, rate: float | None
+) -> dict[str, object]:
+    host = f"127.0.0.1:{port}"
+    result = asyncio.run(
+        run(
+            "127.0.0.1",
+            port,
+            lambda i: request(offset + i, host, run_id),
+            seconds=seconds,
+            connections=connections,
+            rate=rate,
+            ok_statuses=(200,),
+        )
+    )
+    return result.summary()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--rate", type=float, default=1500, help="offered events/s for the latency run")
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+
+    root = Path(mkdtemp(prefix="runway-bench-donations-"))
+    run_id = os.urandom(3).hex()
+    nats = NatsServer(root / "nats", name="bench")
+    nats.start()
+    run_command([venv_command("runway-nats"), "--url", nats.url, "apply", "--file", str(DEFINITIONS)], {})
+    databases = Databases(args.backend, root)
+    env = {
+        "RUNWAY_NATS_URL": nats.url,
+        "RUNWAY_DONATIONS_DATABASE_URL": databases.urls["donations"],
+        "RUNWAY_STRIPE_WEBHOOK_SECRET": SECRET,
+        "RUNWAY_LOG_LEVEL": "WARNING",
+    }
+    run_command([venv_command("runway-donations"), "migrate"], env)
+    port = free_port()
+    report: dict[str, object] = {
+        "backend": args.backend,
+        "seconds": args.seconds,
+        "connections": args.connections,
+        "workers": args.workers,
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": " ".join([".venv/bin/python", "-m", "benchmarks.donations_webhooks", *sys.argv[1:]]),
+    }
+    donations = start(
+        "donations",
+        [venv_command("runway-donations"), "serve", "--port", str(port), "--workers", str(args.workers)],
+        env,
+        root,
+        port,
+        args.workers,
+    )
+    engine = databases.engine("donations")
+    try:
+        report["max"] = measure(port, run_id, 0, args.seconds, args.connections, None)
+        report["at_rate"] = measure(port, run_id, 10_000_000, args.seconds, args.connections, args.rate)
+        report["offered_rate"] = args.rate
+        accepted = report["max"]["accepted"] + report["at_rate"]["accepted"]  # type: ignore[index,operator]
+        began = time.perf_counter()
+        while True:
+            with engine.connect() as c:
+                stored = c.execute(sa.text("SELECT count(*) FROM webhook_events")).scalar()
+                waiting = c.execute(
+                    sa.text("SELECT count(*) FROM webhook_events WHERE status = 'received'")
+                ).scalar()
+                ledger = c.execute(sa.text("SELECT count(*) FROM ledger_entries")).scalar()
+            if not waiting or time.perf_counter() - began > 600:
+                break
+            time.sleep(1)
+        report["every_200_stored_once"] = stored == accepted
+        report["stored_events"] = stored
+        report["applied_after_load_seconds"] = round(time.perf_counter() - began, 1)
+        report["ledger_entries"] = ledger
+    finally:
+        engine.dispose()
+        donations.stop()
+        nats.stop()
+        databases.drop()
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"donations-{args.backend}.json").write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,84 @@
+"""Donors linked to intake's leads: the same person by email or phone.
+
+Donations keeps its own small projection of intake's leads (`lead_contacts`,
+fed by `intake.lead.received.v1` and `intake.lead.merged.v1`) and never reads
+intake's tables. Whichever comes first — the lead or the gift — the donor ends
+up linked; a merge moves the link to the surviving lead.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from runway_contracts.intake import LeadView
+from runway_donations.adapters.tables import donors, lead_contacts
+from runway_donations.domain.facts import email_key, phone_key
+from runway_eventbus.inbox import Inbox
+from runway_eventbus.unit_of_work import UnitOfWork
+from runway_storage import upsert
+
+
+def link_donor_to_lead(session: Session, donor_id: str) -> None:
+    donor = session.execute(
+        sa.select(donors.c.donor_key, donors.c.phone_key, donors.c.lead_id).where(donors.c.id == donor_id)
+    ).one()
+    if donor.lead_id is not None:
+        return
+    keys = []
+    if donor.donor_key.startswith("email:"):
+        keys.append(("email", donor.donor_key.removeprefix("email:")))
+    if donor.phone_key:
+        keys.append(("phone", donor.phone_key))
+    for kind, value in keys:  # email first: it is how donors are told apart
+        lead = session.scalar(
+            sa.select(lead_contacts.c.lead_id).where(
+                lead_contacts.c.kind == kind, lead_contacts.c.value == value
+            )
+        )
+        if lead is not None:
+            session.execute(donors.update().where(donors.c.id == donor_id).values(lead_id=lead))
+            return
+
+
+def record_lead(
+    uow: UnitOfWork, inbox: Inbox, message_id: str, lead: LeadView, merged_lead_ids: list[str] | None = None
+) -> bool:
+    """Returns False for a redelivery."""
+    with uow:
+        session = uow.session
+        if not inbox.first_delivery(session, message_id):
+            return False
+        now = datetime.now(UTC)
+        if merged_lead_ids:
+            gone = lead_contacts.c.lead_id.in_(merged_lead_ids)
+            session.execute(lead_contacts.update().where(gone).values(lead_id=lead.lead_id, updated_at=now))
+            session.execute(
+                donors.update().where(donors.c.lead_id.in_(merged_lead_ids)).values(lead_id=lead.lead_id)
+            )
+        contacts = [("email", email_key(lead.email)), ("phone", phone_key(lead.phone))]
+        for kind, value in contacts:
+            if value:
+                upsert(
+                    session,
+                    lead_contacts,
+                    {"kind": kind, "value": value, "lead_id": lead.lead_id, "updated_at": now},
+                    key=["kind", "value"],
+                )
+        unlinked = donors.c.lead_id.is_(None)
+        if contacts[0][1]:
+            session.execute(
+                donors.update()
+                .where(unlinked, donors.c.donor_key == f"email:{contacts[0][1]}")
+                .values(lead_id=lead.lead_id)
+            )
+        if contacts[1][1]:
+            session.execute(
+                donors.update()
+                .where(unlinked, donors.c.phone_key == contacts[1][1])
+                .values(lead_id=lead.lead_id)
+            )
+        uow.commit()
+        return True

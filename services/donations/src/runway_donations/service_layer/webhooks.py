@@ -1,0 +1,121 @@
+"""Provider webhooks: store the verified raw event once, then apply it through the outbox.
+
+`store` runs in the request: it keeps the raw body under the provider's event
+identity and stages `donations.webhook.received.v1` in the same transaction,
+so the provider gets its 2xx only once the event is safe. `process` runs in
+donations' own subscriber (retries, then the dead-letter stream) or from the
+`reprocess` command: it reads the stored event, turns it into facts and
+applies them; applying twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from runway_contracts.donations import WebhookReceived
+from runway_donations.adapters.tables import webhook_events
+from runway_donations.domain import actblue_events, anedot_events, stripe_events
+from runway_donations.domain.facts import Interpretation, MalformedEvent
+from runway_donations.service_layer.facts import Facts
+from runway_eventbus.inbox import Inbox
+from runway_eventbus.unit_of_work import UnitOfWork
+from runway_storage import insert_if_absent
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Incoming:
+    provider: str
+    provider_event_id: str
+    event_type: str
+    body: bytes
+
+
+def store(uow: UnitOfWork, incoming: Incoming) -> str:
+    """`stored` or `duplicate`; committed before the caller answers 2xx."""
+    with uow:
+        row_id = str(uuid.uuid4())
+        now = datetime.now(UTC)
+        stored = insert_if_absent(
+            uow.session,
+            webhook_events,
+            {
+                "id": row_id,
+                "provider": incoming.provider,
+                "provider_event_id": incoming.provider_event_id,
+                "event_type": incoming.event_type,
+                "payload": incoming.body,
+                "received_at": now,
+                "status": "received",
+            },
+        )
+        if not stored:
+            return "duplicate"
+        uow.outbox.stage(
+            uow.session,
+            WebhookReceived(
+                webhook_event_id=row_id,
+                provider=incoming.provider,
+                provider_event_id=incoming.provider_event_id,
+                event_type=incoming.event_type,
+                received_at=now,
+            ),
+            subject_id=row_id,
+        )
+        uow.commit()
+        return "stored"
+
+
+def interpret(provider: str, event_type: str, body: bytes) -> Interpretation:
+    try:
+        payload: Any = json.loads(body)
+    except ValueError as error:
+        raise MalformedEvent(f"not JSON: {error}") from None
+    if provider == "stripe":
+        return stripe_events.interpret(payload)
+    if provider == "actblue":
+        return actblue_events.interpret(event_type, payload)
+    if provider == "anedot":
+        return anedot_events.interpret(payload)
+    raise MalformedEvent(f"unknown provider {provider!r}")
+
+
+def process(
+    uow: UnitOfWork,
+    webhook_event_id: str,
+    *,
+    max_failures: int,
+    inbox: Inbox | None = None,
+    message_id: str | None = None,
+) -> str:
+    """Apply one stored event: `processed`, `ignored`, `failed` (unreadable), or `redelivery`."""
+    with uow:
+        session = uow.session
+        if inbox is not None and message_id is not None and not inbox.first_delivery(session, message_id):
+            return "redelivery"
+        row = session.execute(sa.select(webhook_events).where(webhook_events.c.id == webhook_event_id)).one()
+        facts = Facts(session, uow.outbox, max_failures=max_failures)
+        error = None
+        try:
+            meaning = interpret(row.provider, row.event_type, row.payload)
+            status = "ignored" if meaning.ignored else "processed"
+        except MalformedEvent as malformed:  # retrying will not help; kept for `reprocess` after a fix
+            log.warning("webhook %s %s cannot be read: %s", row.provider, row.provider_event_id, malformed)
+            meaning, status, error = Interpretation(), "failed", str(malformed)
+        for fact in meaning.facts:
+            facts.apply(fact, row.id)
+        session.execute(
+            webhook_events.update()
+            .where(webhook_events.c.id == row.id)
+            .values(status=status, processed_at=datetime.now(UTC), error=error)
+        )
+        uow.commit()
+        return status
