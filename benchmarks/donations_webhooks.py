@@ -17,20 +17,15 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
-from tempfile import mkdtemp
 
 import sqlalchemy as sa
 
-from benchmarks.intake_throughput import RESULTS, start
+from benchmarks.harness import RESULTS, Harness, report_header
 from benchmarks.loadgen import render, run
-from runway_devstack.nats_server import NatsServer, free_port
-from runway_devstack.processes import run_command, venv_command
-from runway_devstack.testing import DEFINITIONS, Databases
+from runway_devstack.nats_server import free_port
 
 SECRET = "whsec_benchmark"
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "services" / "donations" / "tests"))
@@ -74,43 +69,20 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--rate", type=float, default=1500, help="offered events/s for the latency run")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--apply-timeout", type=float, default=120, help="seconds to wait for the backlog")
     args = parser.parse_args()
 
-    root = Path(mkdtemp(prefix="runway-bench-donations-"))
     run_id = os.urandom(3).hex()
-    nats = NatsServer(root / "nats", name="bench")
-    nats.start()
-    run_command([venv_command("runway-nats"), "--url", nats.url, "apply", "--file", str(DEFINITIONS)], {})
-    databases = Databases(args.backend, root)
-    env = {
-        "RUNWAY_NATS_URL": nats.url,
-        "RUNWAY_DONATIONS_DATABASE_URL": databases.urls["donations"],
-        "RUNWAY_STRIPE_WEBHOOK_SECRET": SECRET,
-        "RUNWAY_LOG_LEVEL": "WARNING",
-    }
-    run_command([venv_command("runway-donations"), "migrate"], env)
+    harness = Harness(args.backend, "donations")
     port = free_port()
-    report: dict[str, object] = {
-        "backend": args.backend,
-        "seconds": args.seconds,
-        "connections": args.connections,
-        "workers": args.workers,
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": " ".join([".venv/bin/python", "-m", "benchmarks.donations_webhooks", *sys.argv[1:]]),
-    }
-    donations = start(
-        "donations",
-        [venv_command("runway-donations"), "serve", "--port", str(port), "--workers", str(args.workers)],
-        env,
-        root,
-        port,
-        args.workers,
-    )
-    engine = databases.engine("donations")
+    report = report_header(args, "benchmarks.donations_webhooks")
+    engine = harness.databases.engine("donations")
     try:
+        harness.serve(port, args.workers, {"RUNWAY_STRIPE_WEBHOOK_SECRET": SECRET})
         report["max"] = measure(port, run_id, 0, args.seconds, args.connections, None)
+        print("max:", report["max"], flush=True)
         report["at_rate"] = measure(port, run_id, 10_000_000, args.seconds, args.connections, args.rate)
+        print("at rate:", report["at_rate"], flush=True)
         report["offered_rate"] = args.rate
         accepted = report["max"]["accepted"] + report["at_rate"]["accepted"]  # type: ignore[index,operator]
         began = time.perf_counter()
@@ -121,18 +93,17 @@ def main() -> None:
                     sa.text("SELECT count(*) FROM webhook_events WHERE status = 'received'")
                 ).scalar()
                 ledger = c.execute(sa.text("SELECT count(*) FROM ledger_entries")).scalar()
-            if not waiting or time.perf_counter() - began > 600:
+            if not waiting or time.perf_counter() - began > args.apply_timeout:
                 break
             time.sleep(1)
+        report["still_to_apply"] = waiting
         report["every_200_stored_once"] = stored == accepted
         report["stored_events"] = stored
         report["applied_after_load_seconds"] = round(time.perf_counter() - began, 1)
         report["ledger_entries"] = ledger
     finally:
         engine.dispose()
-        donations.stop()
-        nats.stop()
-        databases.drop()
+        harness.close()
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"donations-{args.backend}.json").write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))

@@ -18,23 +18,17 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import random
-import sys
 import time
-from datetime import UTC, datetime
-from pathlib import Path
-from tempfile import mkdtemp
 
 import httpx
 import nats
 import sqlalchemy as sa
 
-from benchmarks.intake_throughput import RESULTS, signup_body, start
+from benchmarks.harness import RESULTS, Harness, report_header
+from benchmarks.intake_throughput import UNLIMITED, signup_body
 from benchmarks.loadgen import render, run
-from runway_devstack.nats_server import NatsServer, free_port
-from runway_devstack.processes import run_command, venv_command
-from runway_devstack.testing import DEFINITIONS, Databases
+from runway_devstack.nats_server import free_port
 
 
 def distinct_people(total: int) -> int:
@@ -64,44 +58,14 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64)
     args = parser.parse_args()
 
-    root = Path(mkdtemp(prefix="runway-replay-"))
     run_id = os.urandom(3).hex()
-    nats_server = NatsServer(root / "nats", name="replay")
-    nats_server.start()
-    run_command(
-        [venv_command("runway-nats"), "--url", nats_server.url, "apply", "--file", str(DEFINITIONS)], {}
-    )
-    databases = Databases(args.backend, root)
-    env = {
-        "RUNWAY_NATS_URL": nats_server.url,
-        "RUNWAY_INTAKE_DATABASE_URL": databases.urls["intake"],
-        "RUNWAY_INTAKE_RATE_PER_IP_PER_MINUTE": "100000000",
-        "RUNWAY_INTAKE_RATE_PER_FORM_PER_MINUTE": "100000000",
-        "RUNWAY_LOG_LEVEL": "WARNING",
-    }
-    run_command([venv_command("runway-intake"), "migrate"], env)
+    harness = Harness(args.backend, "intake")
     port = free_port()
     expected_people = distinct_people(args.leads)
-    report: dict[str, object] = {
-        "backend": args.backend,
-        "leads": args.leads,
-        "distinct_people": expected_people,
-        "workers": args.workers,
-        "connections": args.connections,
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": " ".join([".venv/bin/python", "-m", "benchmarks.intake_replay", *sys.argv[1:]]),
-    }
-    intake = start(
-        "intake",
-        [venv_command("runway-intake"), "serve", "--port", str(port), "--workers", str(args.workers)],
-        env,
-        root,
-        port,
-        args.workers,
-    )
-    engine = databases.engine("intake")
+    report = report_header(args, "benchmarks.intake_replay") | {"distinct_people": expected_people}
+    engine = harness.databases.engine("intake")
     try:
+        harness.serve(port, args.workers, UNLIMITED)
         host = f"127.0.0.1:{port}"
         began = time.perf_counter()
         posted = asyncio.run(
@@ -130,7 +94,7 @@ def main() -> None:
         unique = httpx.get(
             f"http://{host}/v1/compliance/unique-leads", headers={"Authorization": "Bearer dev-admin-token"}
         ).json()["unique_leads"]
-        in_stream = asyncio.run(stream_count(nats_server.url, "INTAKE"))
+        in_stream = asyncio.run(stream_count(harness.nats.url, "INTAKE"))
         report |= {
             "requests": posted.summary(),
             "all_accepted_seconds": round(accepted_after, 1),
@@ -148,9 +112,7 @@ def main() -> None:
         }
     finally:
         engine.dispose()
-        intake.stop()
-        nats_server.stop()
-        databases.drop()
+        harness.close()
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"intake-replay-{args.backend}.json").write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))

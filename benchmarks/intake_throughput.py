@@ -16,22 +16,21 @@ import argparse
 import asyncio
 import json
 import os
-import platform
 import random
 import sys
 import time
-from datetime import UTC, datetime
-from pathlib import Path
-from tempfile import mkdtemp
 
 import sqlalchemy as sa
 
+from benchmarks.harness import RESULTS, Harness, report_header, start
 from benchmarks.loadgen import render, run
-from runway_devstack.nats_server import NatsServer, free_port
-from runway_devstack.processes import ManagedProcess, run_command, venv_command
-from runway_devstack.testing import DEFINITIONS, Databases
+from runway_devstack.nats_server import free_port
 
-RESULTS = Path(__file__).parent / "results"
+# A load test posts from one address: rate limits would only measure themselves.
+UNLIMITED = {
+    "RUNWAY_INTAKE_RATE_PER_IP_PER_MINUTE": "100000000",
+    "RUNWAY_INTAKE_RATE_PER_FORM_PER_MINUTE": "100000000",
+}
 
 
 def signup_body(i: int, run_id: str) -> bytes:
@@ -50,17 +49,6 @@ def signup_body(i: int, run_id: str) -> bytes:
     if rng.random() < 0.5:
         del body["phone"]
     return json.dumps(body).encode()
-
-
-def start(
-    name: str, argv: list[str], env: dict[str, str], root: Path, port: int, workers: int = 1
-) -> ManagedProcess:
-    process = ManagedProcess(
-        name, argv, env, root / f"{name}.log", ready_url=f"http://127.0.0.1:{port}/livez"
-    )
-    process.start()
-    process.wait_ready(60, path_ok=(200, 404), workers=workers)
-    return process
 
 
 def measure(
@@ -92,31 +80,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="serving processes, for echo and intake")
     args = parser.parse_args()
 
-    root = Path(mkdtemp(prefix="runway-bench-"))
     run_id = os.urandom(3).hex()
-    nats = NatsServer(root / "nats", name="bench")
-    nats.start()
-    run_command([venv_command("runway-nats"), "--url", nats.url, "apply", "--file", str(DEFINITIONS)], {})
-    databases = Databases(args.backend, root)
-    env = {
-        "RUNWAY_NATS_URL": nats.url,
-        "RUNWAY_INTAKE_DATABASE_URL": databases.urls["intake"],
-        "RUNWAY_INTAKE_RATE_PER_IP_PER_MINUTE": "100000000",
-        "RUNWAY_INTAKE_RATE_PER_FORM_PER_MINUTE": "100000000",
-        "RUNWAY_LOG_LEVEL": "WARNING",
-    }
-    run_command([venv_command("runway-intake"), "migrate"], env)
+    harness = Harness(args.backend, "intake")
     echo_port, intake_port = free_port(), free_port()
     processes = []
-    report: dict[str, object] = {
-        "backend": args.backend,
-        "seconds": args.seconds,
-        "connections": args.connections,
-        "workers": args.workers,
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
-        "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "command": " ".join([".venv/bin/python", "-m", "benchmarks.intake_throughput", *sys.argv[1:]]),
-    }
+    report = report_header(args, "benchmarks.intake_throughput")
     try:
         echo = start(
             "echo",
@@ -134,7 +102,7 @@ def main() -> None:
                 str(args.workers),
             ],
             {},
-            root,
+            harness.root,
             echo_port,
         )
         time.sleep(3)  # uvicorn answers as soon as its first worker is up; let the others start too
@@ -143,22 +111,7 @@ def main() -> None:
             echo_port, "/echo", signup_body(1, run_id), args.seconds, args.connections, None
         )
         echo.stop()
-        intake = start(
-            "intake",
-            [
-                venv_command("runway-intake"),
-                "serve",
-                "--port",
-                str(intake_port),
-                "--workers",
-                str(args.workers),
-            ],
-            env,
-            root,
-            intake_port,
-            args.workers,
-        )
-        processes.append(intake)
+        harness.serve(intake_port, args.workers, UNLIMITED)
         report["intake_max"] = measure(
             intake_port, "/v1/signups", lambda i: signup_body(i, run_id), args.seconds, args.connections, None
         )
@@ -172,7 +125,7 @@ def main() -> None:
             args.latency_rate,
         )
         accepted = report["intake_max"]["accepted"] + report["intake_at_rate"]["accepted"]  # type: ignore[index,operator]
-        engine = databases.engine("intake")
+        engine = harness.databases.engine("intake")
         with engine.connect() as c:
             committed = c.execute(sa.text("SELECT count(*) FROM submissions")).scalar()
         engine.dispose()
@@ -185,8 +138,7 @@ def main() -> None:
     finally:
         for process in processes:
             process.stop()
-        nats.stop()
-        databases.drop()
+        harness.close()
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"intake-{args.backend}.json").write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))

@@ -45,6 +45,9 @@ class Subscription:
     subject: str
     handler: Handler
     batch_size: int = 16
+    # Messages handled at once; more than one lets a handler group its writes
+    # with other messages' (see group_commit.GroupCommit).
+    max_workers: int = 1
 
 
 @dataclass
@@ -76,6 +79,7 @@ class ReliableConsumers:
             durable=sub.durable,
             pull_sub=PullSub(batch_size=sub.batch_size, timeout=1.0),
             ack_policy=AckPolicy.MANUAL,
+            **({"max_workers": sub.max_workers} if sub.max_workers > 1 else {}),
         )
 
         async def on_message(message: NatsMessage) -> None:

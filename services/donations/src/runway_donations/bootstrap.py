@@ -2,24 +2,44 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import FastAPI
+from sqlalchemy.orm import sessionmaker
 
 from runway_donations.adapters import tables
 from runway_donations.config import Settings
 from runway_donations.entrypoints import admin_http
 from runway_donations.entrypoints.http import router
-from runway_donations.entrypoints.subscribers import subscriptions
+from runway_donations.entrypoints.subscribers import WEBHOOK_RECEIVED_DURABLE, subscriptions
+from runway_donations.service_layer.webhooks import Incoming, ToApply, apply_batch, store_batch
+from runway_eventbus.group_commit import GroupCommit
+from runway_eventbus.inbox import Inbox
 from runway_runtime.host import create_host, create_service_app
+from runway_storage import create_database_engine
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    # Both write paths commit in groups, on one engine whose SQLite transactions take turns:
+    # stored webhooks (one commit answers every provider waiting on it) and applied ones.
+    writer_engine = create_database_engine(settings.database_url, immediate=True)
+    writer_sessions = sessionmaker(writer_engine, expire_on_commit=False)
+    inbox = Inbox(tables.inbox, WEBHOOK_RECEIVED_DURABLE)
+    applier: GroupCommit[ToApply, str] = GroupCommit(
+        lambda: host.unit_of_work(writer_sessions),
+        partial(apply_batch, max_failures=settings.donations_max_failed_payments, inbox=inbox),
+        name="webhook-applier",
+    )
+    writer: GroupCommit[Incoming, str] = GroupCommit(
+        lambda: host.unit_of_work(writer_sessions), store_batch, name="webhook-writer"
+    )
     host = create_host(
         "donations",
         settings,
         settings.database_url,
         tables.outbox,
-        subscriptions=lambda h: subscriptions(h, settings.donations_max_failed_payments),
+        subscriptions=lambda h: subscriptions(h, applier),
     )
     app = create_service_app(
         host,
@@ -27,6 +47,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Verified payment-provider webhooks, recurring plans and an append-only ledger.",
     )
     app.state.settings = settings
+    host.on_start += [writer.start, applier.start]
+    host.on_stop += [writer.stop, applier.stop, writer_engine.dispose]
+    app.state.webhook_writer = writer
     app.include_router(router)
     app.include_router(admin_http.router)
     return app

@@ -3,28 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 
-import pytest
 from donation_scenarios import Delivery, DonationsDatabase, actblue_plan, anedot_plan, stripe_plan
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from runway_devstack.testing import Databases
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def database(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[DonationsDatabase]:
-    from runway_devstack.testing import require_backend
-
-    require_backend(request.param)
-    databases = Databases(request.param, tmp_path_factory.mktemp(request.param))
-    db = DonationsDatabase(databases.urls["donations"])
-    yield db
-    db.dispose()
-    databases.drop()
 
 
 @st.composite
@@ -69,9 +51,9 @@ def apply(db: DonationsDatabase, deliveries: list[Delivery]) -> tuple[dict[str, 
 )
 @given(data=st.data(), history=histories())
 def test_any_order_and_any_repeats_give_the_same_state_ledger_and_notices(
-    database: DonationsDatabase, data: st.DataObject, history: list[Delivery]
+    donations_db: DonationsDatabase, data: st.DataObject, history: list[Delivery]
 ) -> None:
-    expected_state, expected_events = apply(database, history)
+    expected_state, expected_events = apply(donations_db, history)
 
     shuffled = data.draw(st.permutations(history), label="arrival order")
     repeats = data.draw(st.lists(st.sampled_from(history), max_size=8), label="redeliveries")
@@ -82,7 +64,7 @@ def test_any_order_and_any_repeats_give_the_same_state_ledger_and_notices(
     for delivery, at in zip(repeats, positions, strict=True):
         arrivals.insert(at, delivery)
 
-    state, events = apply(database, arrivals)
+    state, events = apply(donations_db, arrivals)
     assert state == expected_state
     # Money events follow the facts: one per payment, failed attempt and refund, in any order.
     for kind in ("contribution.succeeded", "contribution.failed", "contribution.refunded"):

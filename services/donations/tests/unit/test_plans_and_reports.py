@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import pytest
@@ -19,29 +18,16 @@ from donation_scenarios import (
 from provider_payloads import actblue_payload, anedot_payload, stripe_invoice
 
 from runway_contracts.intake import LeadView
-from runway_devstack.testing import Databases, require_backend
 from runway_donations.adapters import tables
 from runway_donations.service_layer import reports
 from runway_donations.service_layer.leads import record_lead
 from runway_eventbus.inbox import Inbox
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def module_db(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[DonationsDatabase]:
-    require_backend(request.param)
-    databases = Databases(request.param, tmp_path_factory.mktemp(request.param))
-    db = DonationsDatabase(databases.urls["donations"])
-    yield db
-    db.dispose()
-    databases.drop()
-
-
 @pytest.fixture
-def db(module_db: DonationsDatabase) -> DonationsDatabase:
-    module_db.clear()
-    return module_db
+def db(donations_db: DonationsDatabase) -> DonationsDatabase:
+    donations_db.clear()
+    return donations_db
 
 
 def plan(db: DonationsDatabase, provider: str, ref: str) -> dict[str, object]:
@@ -108,6 +94,15 @@ def test_partial_refunds_and_a_dispute_are_negative_ledger_entries_against_the_c
     assert kinds == [("contribution", 3000), ("dispute", -3000), ("refund", -500), ("refund", -250)]
     refunded = db.published_bodies("donations.contribution.refunded.v1")
     assert sorted(r["refunded_cents"] for r in refunded) == [250, 500]
+    with db.sessions() as session:
+        by_charge = reports.contribution(session, "stripe", "ch_in_3_0")  # as the refund named it
+    assert by_charge is not None
+    assert (by_charge["payment_ref"], by_charge["status"], by_charge["refunded_cents"]) == (
+        "in_3_0",
+        "disputed",
+        750,
+    )
+    assert [e["kind"] for e in by_charge["ledger"]] == ["contribution", "refund", "refund", "dispute"]
 
 
 def test_a_refund_before_its_payment_is_announced_once_the_payment_arrives(db: DonationsDatabase) -> None:

@@ -9,7 +9,7 @@ Amounts are decimal strings in dollars.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from runway_donations.domain.facts import (
@@ -24,6 +24,7 @@ from runway_donations.domain.facts import (
     Refunded,
 )
 from runway_donations.domain.money import cents
+from runway_donations.domain.times import utc_from_iso
 
 PROVIDER = "actblue"
 KINDS = ("contribution", "refund", "cancellation")
@@ -45,12 +46,6 @@ def event_id(kind: str, payload: dict[str, Any]) -> str:
     if not items:
         raise MalformedEvent("lineitems is empty")
     return f"{kind}:{','.join(items)}"
-
-
-def _when(value: Any) -> datetime:
-    """ISO 8601 with or without an offset (none means UTC), always returned in UTC."""
-    moment = datetime.fromisoformat(str(value))
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _donor(payload: dict[str, Any], at: datetime) -> Donor:
@@ -83,7 +78,7 @@ def interpret(kind: str, payload: dict[str, Any]) -> Interpretation:
 
 def _interpret(kind: str, payload: dict[str, Any]) -> Interpretation:
     contribution = payload["contribution"]
-    created = _when(contribution["createdAt"])
+    created = utc_from_iso(contribution["createdAt"])
     donor = _donor(payload, created)
     period = contribution.get("recurringPeriod") or "once"
     plan = str(contribution["orderNumber"]) if period != "once" else None
@@ -92,14 +87,14 @@ def _interpret(kind: str, payload: dict[str, Any]) -> Interpretation:
     if kind == "cancellation":
         if plan is None:
             raise ValueError("a cancellation for a contribution that is not recurring")
-        at = _when(contribution.get("cancelledAt") or created)
+        at = utc_from_iso(contribution.get("cancelledAt") or created)
         facts.append(PlanCanceled(PROVIDER, plan, donor, "donor", at, contribution.get("cancellationReason")))
         return Interpretation(facts)
     for item in payload["lineitems"]:
         payment = str(item["lineitemId"])
         amount = cents(item["amount"])
         if kind == "refund":
-            at = _when(item.get("refundedAt") or contribution.get("refundedAt") or created)
+            at = utc_from_iso(item.get("refundedAt") or contribution.get("refundedAt") or created)
             refunded = cents(item.get("refundedAmount") or item["amount"])
             facts.append(Refunded(PROVIDER, f"refund:{payment}", payment, abs(refunded), "usd", at))
         elif contribution.get("status") == "declined":
@@ -117,7 +112,7 @@ def _interpret(kind: str, payload: dict[str, Any]) -> Interpretation:
                 )
             )
         elif contribution.get("status", "approved") == "approved":
-            paid = _when(item.get("paidAt") or created)
+            paid = utc_from_iso(item.get("paidAt") or created)
             less_fees = item.get("amountLessAbFees")
             facts.append(
                 PaymentSucceeded(

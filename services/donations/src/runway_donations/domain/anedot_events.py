@@ -8,7 +8,7 @@ below follow Anedot's webhook documentation; amounts are decimal strings.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from runway_donations.domain.facts import (
@@ -24,6 +24,7 @@ from runway_donations.domain.facts import (
     Refunded,
 )
 from runway_donations.domain.money import cents
+from runway_donations.domain.times import utc_from_iso
 
 PROVIDER = "anedot"
 INTERVAL = {
@@ -45,12 +46,6 @@ def event_id(body: dict[str, Any]) -> str:
         )
     except (KeyError, TypeError) as error:
         raise MalformedEvent(f"event and payload.id are required: {error!r}") from None
-
-
-def _when(value: Any) -> datetime:
-    """ISO 8601 with or without an offset (none means UTC), always returned in UTC."""
-    moment = datetime.fromisoformat(str(value))
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _donor(p: dict[str, Any], at: datetime) -> Donor:
@@ -81,7 +76,7 @@ def interpret(body: dict[str, Any]) -> Interpretation:
 
 
 def _interpret(kind: str, p: dict[str, Any]) -> Interpretation:
-    at = _when(p.get("updated_at") or p["created_at"])
+    at = utc_from_iso(p.get("updated_at") or p["created_at"])
     donor = _donor(p, at)
     currency = str(p.get("currency") or "usd").lower()
     facts: list[Fact] = []
@@ -97,7 +92,7 @@ def _interpret(kind: str, p: dict[str, Any]) -> Interpretation:
                 INTERVAL.get(str(p.get("frequency")), "month"),
                 status,
                 at,
-                _when(p["next_charge_at"]) if p.get("next_charge_at") else None,
+                utc_from_iso(p["next_charge_at"]) if p.get("next_charge_at") else None,
             )
         )
         if status == "canceled":
@@ -115,7 +110,7 @@ def _interpret(kind: str, p: dict[str, Any]) -> Interpretation:
                 at,
                 plan_ref=str(p["id"]),
                 retry_url=p.get("update_payment_url"),
-                next_attempt_at=_when(p["next_charge_at"]) if p.get("next_charge_at") else None,
+                next_attempt_at=utc_from_iso(p["next_charge_at"]) if p.get("next_charge_at") else None,
             )
         )
     elif kind == "donation_completed":
@@ -128,7 +123,7 @@ def _interpret(kind: str, p: dict[str, Any]) -> Interpretation:
                 donor,
                 amount,
                 currency,
-                _when(p["created_at"]),
+                utc_from_iso(p["created_at"]),
                 plan_ref=str(p["commitment_id"]) if p.get("commitment_id") else None,
                 fee_cents=amount - cents(net) if net is not None else None,
                 refcode=p.get("referrer") or p.get("refcode"),

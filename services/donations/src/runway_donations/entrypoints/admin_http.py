@@ -67,6 +67,17 @@ async def plan(request: Request, provider: str, plan_ref: str) -> dict[str, Any]
     return dict(row)
 
 
+@router.get(
+    "/v1/contributions/{provider}/{payment_ref}",
+    summary="One contribution: amount, fee, net, status (refunded, disputed…) and its ledger entries",
+)
+async def contribution(request: Request, provider: str, payment_ref: str) -> dict[str, Any]:
+    found = await _read(request, lambda s: reports.contribution(s, provider, payment_ref))
+    if found is None:
+        raise HTTPException(404, f"no {provider} contribution {payment_ref!r}")
+    return found  # type: ignore[no-any-return]
+
+
 @router.get("/v1/donors/{donor_id}/totals", summary="A donor's totals per calendar year and election cycle")
 async def donor_totals(
     request: Request, donor_id: str, jurisdiction: Annotated[str, Query()] = "federal"

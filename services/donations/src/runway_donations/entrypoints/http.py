@@ -11,14 +11,14 @@ import json
 import time
 from typing import Any
 
-import anyio
 from fastapi import APIRouter, HTTPException, Request, status
 
 from runway_donations.domain import actblue_events, anedot_events
 from runway_donations.domain.facts import MalformedEvent
 from runway_donations.domain.signatures import NotAuthenticated, check_basic_auth, check_body_hmac
 from runway_donations.domain.stripe_signature import SignatureRejected, verify
-from runway_donations.service_layer.webhooks import Incoming, store
+from runway_donations.service_layer.webhooks import Incoming
+from runway_eventbus.group_commit import WriterStopped
 from runway_runtime.requests import read_capped_body
 
 router = APIRouter(tags=["webhooks"])
@@ -41,8 +41,12 @@ def _json_object(body: bytes) -> dict[str, Any]:
 
 
 async def _store(request: Request, incoming: Incoming) -> dict[str, Any]:
-    host = request.app.state.host
-    outcome = await anyio.to_thread.run_sync(store, host.unit_of_work(), incoming)
+    try:
+        outcome = await request.app.state.webhook_writer.write(incoming)
+    except WriterStopped:  # shutting down: nothing stored; the provider retries
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, "restarting; retry shortly", headers={"Retry-After": "1"}
+        ) from None
     return {"received": True, "event_id": incoming.provider_event_id, "outcome": outcome}
 
 

@@ -10,8 +10,9 @@ from runway_contracts.intake import LEAD_MERGED, LEAD_RECEIVED, LeadMerged, Lead
 from runway_contracts.streams import DONATIONS, INTAKE
 from runway_donations.adapters import tables
 from runway_donations.service_layer.leads import record_lead
-from runway_donations.service_layer.webhooks import process
+from runway_donations.service_layer.webhooks import ToApply
 from runway_eventbus.consumer import Subscription
+from runway_eventbus.group_commit import GroupCommit
 from runway_eventbus.inbox import Inbox
 from runway_runtime.host import ServiceHost
 
@@ -20,20 +21,11 @@ LEAD_RECEIVED_DURABLE = "donations-lead-received-v1"
 LEAD_MERGED_DURABLE = "donations-lead-merged-v1"
 
 
-def subscriptions(host: ServiceHost, max_failures: int) -> list[Subscription]:
-    inbox = Inbox(tables.inbox, WEBHOOK_RECEIVED_DURABLE)
-
+def subscriptions(host: ServiceHost, applier: GroupCommit[ToApply, str]) -> list[Subscription]:
     async def on_webhook_received(envelope: CloudEvent, event: Event) -> None:
         assert isinstance(event, WebhookReceived)
-        await anyio.to_thread.run_sync(
-            lambda: process(
-                host.unit_of_work(),
-                event.webhook_event_id,
-                max_failures=max_failures,
-                inbox=inbox,
-                message_id=envelope.id,
-            )
-        )
+        # Handled many at a time, applied in groups: one transaction for all waiting.
+        await applier.write(ToApply(event.webhook_event_id, envelope.id))
 
     leads_inbox = Inbox(tables.inbox, LEAD_RECEIVED_DURABLE)
     merges_inbox = Inbox(tables.inbox, LEAD_MERGED_DURABLE)
@@ -49,7 +41,14 @@ def subscriptions(host: ServiceHost, max_failures: int) -> list[Subscription]:
         )
 
     return [
-        Subscription(DONATIONS, WEBHOOK_RECEIVED_DURABLE, WEBHOOK_RECEIVED, on_webhook_received),
+        Subscription(
+            DONATIONS,
+            WEBHOOK_RECEIVED_DURABLE,
+            WEBHOOK_RECEIVED,
+            on_webhook_received,
+            batch_size=64,
+            max_workers=64,
+        ),
         Subscription(INTAKE, LEAD_RECEIVED_DURABLE, LEAD_RECEIVED, on_lead_received),
         Subscription(INTAKE, LEAD_MERGED_DURABLE, LEAD_MERGED, on_lead_merged),
     ]

@@ -265,3 +265,56 @@ def compare_actblue_export(session: Session, rows: list[ExportRow]) -> dict[str,
         "amount_differs": differs,
         "missing_in_export": sorted(in_range - set(listed)),
     }
+
+
+def contribution(session: Session, provider: str, payment_ref: str) -> dict[str, Any] | None:
+    """One contribution with its net (after the provider's fee) and its status, from the ledger."""
+    found = (
+        session.execute(
+            sa.select(contributions)
+            .join(
+                payment_aliases,
+                sa.and_(
+                    payment_aliases.c.provider == contributions.c.provider,
+                    payment_aliases.c.payment_ref == contributions.c.payment_ref,
+                ),
+            )
+            .where(payment_aliases.c.provider == provider, payment_aliases.c.alias == payment_ref)
+        )
+        .mappings()
+        .first()
+    )
+    if found is None:
+        return None
+    entries = session.execute(
+        sa.select(ledger_entries.c.kind, ledger_entries.c.amount_cents, ledger_entries.c.effective_at)
+        .select_from(_WITH_CONTRIBUTION)
+        .where(contributions.c.id == found["id"])
+        .order_by(ledger_entries.c.effective_at)
+    ).all()
+    refunded = -sum(e.amount_cents for e in entries if e.kind == "refund")
+    disputed = -sum(e.amount_cents for e in entries if e.kind in ("dispute", "dispute_reversal"))
+    if disputed > 0:
+        status = "disputed"
+    elif refunded >= found["amount_cents"]:
+        status = "refunded"
+    elif refunded > 0:
+        status = "partially_refunded"
+    else:
+        status = "succeeded"
+    fee = found["fee_cents"]
+    return {
+        **{
+            k: found[k]
+            for k in ("id", "provider", "payment_ref", "plan_ref", "amount_cents", "currency", "refcode")
+        },
+        "fee_cents": fee,
+        "net_cents": found["amount_cents"] - fee if fee is not None else None,
+        "committee": found["committee"],
+        "paid_at": found["paid_at"],
+        "status": status,
+        "refunded_cents": refunded,
+        "ledger": [
+            {"kind": e.kind, "amount_cents": e.amount_cents, "effective_at": e.effective_at} for e in entries
+        ],
+    }

@@ -39,13 +39,19 @@ class Incoming:
     body: bytes
 
 
-def store(uow: UnitOfWork, incoming: Incoming) -> str:
-    """`stored` or `duplicate`; committed before the caller answers 2xx."""
-    with uow:
+def store_batch(uow: UnitOfWork, batch: list[Incoming]) -> list[str]:
+    """Each incoming event `stored` or `duplicate`, in the caller's transaction.
+
+    Meant for a group-commit writer: the caller commits once for the whole
+    batch, and only then answers the providers.
+    """
+    session = uow.session
+    now = datetime.now(UTC)
+    outcomes, events = [], []
+    for incoming in batch:
         row_id = str(uuid.uuid4())
-        now = datetime.now(UTC)
         stored = insert_if_absent(
-            uow.session,
+            session,
             webhook_events,
             {
                 "id": row_id,
@@ -57,21 +63,26 @@ def store(uow: UnitOfWork, incoming: Incoming) -> str:
                 "status": "received",
             },
         )
-        if not stored:
-            return "duplicate"
-        uow.outbox.stage(
-            uow.session,
-            WebhookReceived(
+        outcomes.append("stored" if stored else "duplicate")
+        if stored:
+            received = WebhookReceived(
                 webhook_event_id=row_id,
                 provider=incoming.provider,
                 provider_event_id=incoming.provider_event_id,
                 event_type=incoming.event_type,
                 received_at=now,
-            ),
-            subject_id=row_id,
-        )
+            )
+            events.append(uow.outbox.row(received, subject_id=row_id))
+    uow.outbox.stage_rows(session, events)
+    return outcomes
+
+
+def store(uow: UnitOfWork, incoming: Incoming) -> str:
+    """`stored` or `duplicate`, committed (one event, its own transaction)."""
+    with uow:
+        (outcome,) = store_batch(uow, [incoming])
         uow.commit()
-        return "stored"
+        return outcome
 
 
 def interpret(provider: str, event_type: str, body: bytes) -> Interpretation:
@@ -88,26 +99,36 @@ def interpret(provider: str, event_type: str, body: bytes) -> Interpretation:
     raise MalformedEvent(f"unknown provider {provider!r}")
 
 
-def process(
-    uow: UnitOfWork,
-    webhook_event_id: str,
-    *,
-    max_failures: int,
-    inbox: Inbox | None = None,
-    message_id: str | None = None,
-) -> str:
-    """Apply one stored event: `processed`, `ignored`, `failed` (unreadable), or `redelivery`."""
-    with uow:
-        session = uow.session
-        if inbox is not None and message_id is not None and not inbox.first_delivery(session, message_id):
-            return "redelivery"
-        row = session.execute(sa.select(webhook_events).where(webhook_events.c.id == webhook_event_id)).one()
-        facts = Facts(session, uow.outbox, max_failures=max_failures)
+@dataclass(frozen=True)
+class ToApply:
+    webhook_event_id: str
+    message_id: str | None = None  # the NATS message that asked, for the inbox
+
+
+def apply_batch(
+    uow: UnitOfWork, batch: list[ToApply], *, max_failures: int, inbox: Inbox | None
+) -> list[str]:
+    """Apply stored events in the caller's transaction: each `processed`, `ignored`, `failed`
+    (unreadable: kept, with the reason, for `reprocess`) or `redelivery`."""
+    session = uow.session
+    facts = Facts(session, uow.outbox, max_failures=max_failures)
+    outcomes = []
+    for item in batch:
+        if (
+            inbox is not None
+            and item.message_id is not None
+            and not inbox.first_delivery(session, item.message_id)
+        ):
+            outcomes.append("redelivery")
+            continue
+        row = session.execute(
+            sa.select(webhook_events).where(webhook_events.c.id == item.webhook_event_id)
+        ).one()
         error = None
         try:
             meaning = interpret(row.provider, row.event_type, row.payload)
             status = "ignored" if meaning.ignored else "processed"
-        except MalformedEvent as malformed:  # retrying will not help; kept for `reprocess` after a fix
+        except MalformedEvent as malformed:  # retrying will not help
             log.warning("webhook %s %s cannot be read: %s", row.provider, row.provider_event_id, malformed)
             meaning, status, error = Interpretation(), "failed", str(malformed)
         for fact in meaning.facts:
@@ -117,5 +138,22 @@ def process(
             .where(webhook_events.c.id == row.id)
             .values(status=status, processed_at=datetime.now(UTC), error=error)
         )
+        outcomes.append(status)
+    return outcomes
+
+
+def process(
+    uow: UnitOfWork,
+    webhook_event_id: str,
+    *,
+    max_failures: int,
+    inbox: Inbox | None = None,
+    message_id: str | None = None,
+) -> str:
+    """Apply one stored event in a transaction of its own."""
+    with uow:
+        (outcome,) = apply_batch(
+            uow, [ToApply(webhook_event_id, message_id)], max_failures=max_failures, inbox=inbox
+        )
         uow.commit()
-        return status
+        return outcome

@@ -1,0 +1,77 @@
+"""What every benchmark sets up: a fresh NATS with Runway's streams, fresh databases, service processes."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from tempfile import mkdtemp
+
+from runway_devstack.nats_server import NatsServer
+from runway_devstack.processes import ManagedProcess, run_command, venv_command
+from runway_devstack.testing import DEFINITIONS, Databases
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def start(
+    name: str, argv: list[str], env: dict[str, str], root: Path, port: int, workers: int = 1
+) -> ManagedProcess:
+    """Start a process and wait until each of its `workers` serving processes answers."""
+    process = ManagedProcess(
+        name, argv, env, root / f"{name}.log", ready_url=f"http://127.0.0.1:{port}/livez"
+    )
+    process.start()
+    process.wait_ready(60, path_ok=(200, 404), workers=workers)
+    return process
+
+
+class Harness:
+    def __init__(self, backend: str, service: str) -> None:
+        self.root = Path(mkdtemp(prefix=f"runway-bench-{service}-"))
+        self.nats = NatsServer(self.root / "nats", name="bench")
+        self.nats.start()
+        run_command(
+            [venv_command("runway-nats"), "--url", self.nats.url, "apply", "--file", str(DEFINITIONS)], {}
+        )
+        self.databases = Databases(backend, self.root)
+        self.service = service
+        self.env = {
+            "RUNWAY_NATS_URL": self.nats.url,
+            f"RUNWAY_{service.upper()}_DATABASE_URL": self.databases.urls[service],
+            "RUNWAY_LOG_LEVEL": "WARNING",
+        }
+        self._processes: list[ManagedProcess] = []
+
+    def serve(self, port: int, workers: int, extra_env: dict[str, str]) -> ManagedProcess:
+        self.env |= extra_env
+        run_command([venv_command(f"runway-{self.service}"), "migrate"], self.env)
+        argv = [
+            venv_command(f"runway-{self.service}"),
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ]
+        process = start(self.service, argv, self.env, self.root, port, workers)
+        self._processes.append(process)
+        return process
+
+    def close(self) -> None:
+        for process in self._processes:
+            process.stop()
+        self.nats.stop()
+        self.databases.drop()
+
+
+def report_header(args: argparse.Namespace, module: str) -> dict[str, object]:
+    return {
+        **{k: v for k, v in vars(args).items()},
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "command": " ".join([".venv/bin/python", "-m", module, *sys.argv[1:]]),
+    }

@@ -1,0 +1,109 @@
+"""Group commit: many requests' small writes in one transaction, one commit, then every answer.
+
+A request hands its item to the writer and waits; the writer thread takes
+whatever is queued (up to `max_batch`), runs `write_batch` on it in one unit of
+work, commits once and answers each waiter — so a 2xx still means "committed".
+Batches form by themselves under load; a lone request pays one commit. If a
+batch fails, nothing of it was kept, and each item is written again in a
+transaction of its own, so a failure is only ever its own item's.
+
+(intake's SignupWriter is the same idea with sign-up-specific fast and slow
+paths; see docs/decisions/0007.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from typing import Generic, TypeVar
+
+from runway_eventbus.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+Item = TypeVar("Item")
+Result = TypeVar("Result")
+
+
+class WriterStopped(RuntimeError):
+    """The service is shutting down: nothing was written; the caller should answer 503."""
+
+
+class GroupCommit(Generic[Item, Result]):
+    def __init__(
+        self,
+        uow_factory: Callable[[], UnitOfWork],
+        write_batch: Callable[[UnitOfWork, list[Item]], list[Result]],
+        *,
+        name: str,
+        max_batch: int = 256,
+    ) -> None:
+        self._uow_factory = uow_factory
+        self._write_batch = write_batch
+        self._max_batch = max_batch
+        self._queue: queue.Queue[tuple[Item, Future[Result]] | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._stopped = False
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Write everything already queued, then stop."""
+        self._stopped = True
+        self._queue.put(None)
+        self._thread.join(timeout=30)
+
+    def submit(self, item: Item) -> Future[Result]:
+        if self._stopped:
+            raise WriterStopped("shutting down")
+        future: Future[Result] = Future()
+        self._queue.put((item, future))
+        return future
+
+    async def write(self, item: Item) -> Result:
+        return await asyncio.wrap_future(self.submit(item))
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < self._max_batch:
+                try:
+                    queued = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if queued is None:
+                    self._queue.put(None)  # finish this batch, then stop
+                    break
+                batch.append(queued)
+            self._write(batch)
+
+    def _write(self, batch: list[tuple[Item, Future[Result]]]) -> None:
+        try:
+            results: list[Result | BaseException] = list(self._together([item for item, _ in batch]))
+        except Exception as error:
+            log.info("batch of %d written one by one: %s", len(batch), error)
+            results = [self._alone(item) for item, _ in batch]
+        for (_, future), result in zip(batch, results, strict=True):
+            if isinstance(result, BaseException):
+                future.set_exception(result)
+            else:
+                future.set_result(result)
+
+    def _together(self, items: list[Item]) -> list[Result]:
+        with self._uow_factory() as uow:
+            results = self._write_batch(uow, items)
+            uow.commit()
+        return results
+
+    def _alone(self, item: Item) -> Result | BaseException:
+        try:
+            return self._together([item])[0]
+        except Exception as error:
+            return error
