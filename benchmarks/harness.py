@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import signal
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,6 +32,9 @@ def start(
 
 class Harness:
     def __init__(self, backend: str, service: str) -> None:
+        # A benchmark stopped by SIGTERM (a `timeout`, Ctrl-C in a CI job) still runs its
+        # `finally`, so no service process is left serving after it.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
         self.root = Path(mkdtemp(prefix=f"runway-bench-{service}-"))
         self.nats = NatsServer(self.root / "nats", name="bench")
         self.nats.start()

@@ -93,3 +93,25 @@ def test_two_serving_processes_split_sign_ups_and_publish_each_event_once(
     assert not any(Path(f"/proc/{pid}").exists() for pid in workers)
     assert stack.count("intake", "SELECT count(*) FROM submissions") == 240
     assert stack.count("intake", "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0
+
+
+def test_workers_stop_when_their_supervisor_is_killed(stack_factory: object) -> None:
+    stack: Stack = stack_factory("sqlite", services=())  # type: ignore[operator]
+    stack.start_service("intake", workers=2)
+    supervisor = stack.processes["intake"].process
+    assert supervisor is not None
+    workers = children(supervisor.pid)
+    supervisor.kill()  # no chance to pass anything on
+    supervisor.wait(timeout=10)
+    wait_for(
+        lambda: not any(Path(f"/proc/{pid}").exists() and "zombie" not in _state(pid) for pid in workers),
+        timeout=30,
+        message="orphaned workers gone",
+    )
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/status").read_text().split("State:")[1].split("\n")[0].lower()
+    except (OSError, IndexError):
+        return "zombie"

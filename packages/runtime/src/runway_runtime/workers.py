@@ -14,16 +14,19 @@ gracefully on its own.
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Sequence
 from types import FrameType
 
 log = logging.getLogger(__name__)
+PR_SET_PDEATHSIG = 1
 
 
 def reuse_port_socket(host: str, port: int) -> socket.socket:
@@ -36,6 +39,15 @@ def reuse_port_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
+def _stop_with_parent() -> None:
+    """In the worker, before exec: SIGTERM when the supervisor dies, however it dies (Linux).
+
+    Without it, a SIGKILLed supervisor leaves its workers serving on the port forever.
+    """
+    if sys.platform == "linux":
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 class WorkerSupervisor:
     def __init__(self, argv: Sequence[str], count: int, *, restart_delay: float = 1.0) -> None:
         self._argv = list(argv)
@@ -46,7 +58,7 @@ class WorkerSupervisor:
 
     def _start(self, index: int) -> None:
         env = {**os.environ, "RUNWAY_WORKER_INDEX": str(index), "RUNWAY_WORKERS": str(self._count)}
-        self._workers[index] = subprocess.Popen(self._argv, env=env)
+        self._workers[index] = subprocess.Popen(self._argv, env=env, preexec_fn=_stop_with_parent)
         log.info("started worker %d of %d (pid %d)", index, self._count, self._workers[index].pid)
 
     def _stop(self, signum: int, _frame: FrameType | None) -> None:

@@ -30,6 +30,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lambda: host.unit_of_work(writer_sessions),
         partial(apply_batch, max_failures=settings.donations_max_failed_payments, inbox=inbox),
         name="webhook-applier",
+        # Short turns: the writer that answers providers gets the database between them.
+        max_batch=16,
     )
     writer: GroupCommit[Incoming, str] = GroupCommit(
         lambda: host.unit_of_work(writer_sessions), store_batch, name="webhook-writer"
