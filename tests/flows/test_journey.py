@@ -145,3 +145,28 @@ def test_the_same_valid_stripe_event_sent_twice_yields_one_receipt(stack: Stack)
         )
         == 1
     )
+
+
+def test_each_failed_payment_attempt_sends_one_notice_with_the_retry_link(stack: Stack) -> None:
+    from provider_payloads import stripe_event, stripe_invoice
+
+    address = f"failing-{uuid.uuid4().hex[:6]}@example.org"
+    run = uuid.uuid4().hex[:6]
+    for attempt in (1, 2):
+        invoice = stripe_invoice(
+            f"in_{run}", f"sub_{run}", f"cus_{run}", address, 1800, attempt, paid=False, attempt=attempt
+        )
+        body = body_of(stripe_event(f"evt_{run}_{attempt}", "invoice.payment_failed", invoice, attempt))
+        for _ in range(2):  # each delivered twice, as providers do
+            assert post_stripe(stack, body, stripe_signature(body, stack.stripe_secret)).status_code == 200
+    notices = wait_for(
+        lambda: (m := mail_to(stack, address)) and len(m) >= 2 and m, timeout=20, message="two notices"
+    )
+    time.sleep(2)  # anything sent twice would have arrived by now
+    notices = mail_to(stack, address)
+    assert len(notices) == 2
+    texts = sorted(n.get_body(("plain",)).get_content() for n in notices)
+    assert all(f"https://invoice.stripe.com/i/in_{run}" in t for t in texts)
+    assert sum("could not be charged (attempt 2)." in t for t in texts) == 1
+    assert sum("could not be charged." in t for t in texts) == 1  # the first attempt
+    assert all("did not go through" in str(n["Subject"]) for n in notices)

@@ -13,12 +13,13 @@ from runway_eventbus.inbox import Inbox
 from runway_notify.adapters import tables
 from runway_notify.service_layer.contacts import record_lead
 from runway_notify.service_layer.email_delivery import EmailComposer, deliver_email
-from runway_notify.service_layer.messages import donation_receipt, races_near_you
+from runway_notify.service_layer.messages import donation_receipt, payment_failed, races_near_you
 from runway_runtime.host import ServiceHost
 
 LEAD_RECEIVED = "notify-lead-received-v1"
 LEAD_MATCHED = "notify-lead-matched-v1"
 CONTRIBUTION_SUCCEEDED = "notify-contrib-succeeded-v1"
+CONTRIBUTION_FAILED = "notify-contrib-failed-v1"
 
 
 def subscriptions(
@@ -29,7 +30,8 @@ def subscriptions(
 ) -> list[Subscription]:
     tracer = host.tracer_provider.get_tracer("runway-notify")
     inboxes = {
-        name: Inbox(tables.inbox, name) for name in (LEAD_RECEIVED, LEAD_MATCHED, CONTRIBUTION_SUCCEEDED)
+        name: Inbox(tables.inbox, name)
+        for name in (LEAD_RECEIVED, LEAD_MATCHED, CONTRIBUTION_SUCCEEDED, CONTRIBUTION_FAILED)
     }
 
     async def on_lead_received(envelope: CloudEvent, event: Event) -> None:
@@ -54,6 +56,14 @@ def subscriptions(
                 envelope.id, note, host.unit_of_work, inboxes[CONTRIBUTION_SUCCEEDED], composer, send, tracer
             )
 
+    async def on_contribution_failed(envelope: CloudEvent, event: Event) -> None:
+        assert isinstance(event, donations.ContributionFailed)
+        note = payment_failed(event, org)
+        if note:
+            await deliver_email(
+                envelope.id, note, host.unit_of_work, inboxes[CONTRIBUTION_FAILED], composer, send, tracer
+            )
+
     return [
         Subscription(streams.INTAKE, LEAD_RECEIVED, intake.LEAD_RECEIVED, on_lead_received),
         Subscription(streams.MATCHING, LEAD_MATCHED, matching.LEAD_MATCHED, on_lead_matched),
@@ -62,5 +72,8 @@ def subscriptions(
             CONTRIBUTION_SUCCEEDED,
             donations.CONTRIBUTION_SUCCEEDED,
             on_contribution_succeeded,
+        ),
+        Subscription(
+            streams.DONATIONS, CONTRIBUTION_FAILED, donations.CONTRIBUTION_FAILED, on_contribution_failed
         ),
     ]

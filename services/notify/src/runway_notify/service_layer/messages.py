@@ -8,7 +8,7 @@ from typing import Any
 import anyio
 import sqlalchemy as sa
 
-from runway_contracts.donations import ContributionSucceeded
+from runway_contracts.donations import ContributionFailed, ContributionSucceeded
 from runway_contracts.matching import LeadMatched
 from runway_eventbus.inbox import Inbox
 from runway_eventbus.unit_of_work import UnitOfWork
@@ -85,4 +85,33 @@ def donation_receipt(event: ContributionSucceeded, org: dict[str, str]) -> Email
             **org,
         },
         transactional=True,
+    )
+
+
+def payment_failed(event: ContributionFailed, org: dict[str, str]) -> EmailNotification | None:
+    """One notice per failed attempt, with the provider's link to fix the payment."""
+    if not event.donor.email:
+        return None
+    return EmailNotification(
+        key=notification_key(
+            "payment_failed",
+            event.donor.donor_id,
+            f"{event.provider}:{event.provider_payment_id}:{event.attempt}",
+        ),
+        message_type="payment_failed",
+        lead_id=None,
+        recipient=event.donor.email,
+        template="payment_failed",
+        context={
+            "first_name": event.donor.first_name,
+            "amount_cents": event.amount_cents,
+            "currency": event.currency,
+            "recurring": event.plan_id is not None,
+            "attempt": event.attempt,
+            "retry_url": event.retry_url,
+            "next_attempt_at": event.next_attempt_at,
+            "reference": event.provider_payment_id,
+            **org,
+        },
+        transactional=True,  # about money the donor gave: sent even after a marketing opt-out
     )
