@@ -19,13 +19,37 @@ import queue
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from runway_eventbus.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 Item = TypeVar("Item")
 Result = TypeVar("Result")
+
+
+def take_batch(pending: queue.Queue[Any], max_batch: int) -> list[Any] | None:
+    """Wait for one queued item, then take whatever else is queued, up to `max_batch`.
+
+    None (the stop marker) ends the batch and stays queued for the next taker,
+    so every writer thread finishes what it holds, then stops. Returns None
+    when the first thing found is the stop marker.
+    """
+    first = pending.get()
+    if first is None:
+        pending.put(None)
+        return None
+    batch = [first]
+    while len(batch) < max_batch:
+        try:
+            item = pending.get_nowait()
+        except queue.Empty:
+            break
+        if item is None:
+            pending.put(None)
+            break
+        batch.append(item)
+    return batch
 
 
 class WriterStopped(RuntimeError):
@@ -68,20 +92,7 @@ class GroupCommit(Generic[Item, Result]):
         return await asyncio.wrap_future(self.submit(item))
 
     def _run(self) -> None:
-        while True:
-            first = self._queue.get()
-            if first is None:
-                return
-            batch = [first]
-            while len(batch) < self._max_batch:
-                try:
-                    queued = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if queued is None:
-                    self._queue.put(None)  # finish this batch, then stop
-                    break
-                batch.append(queued)
+        while (batch := take_batch(self._queue, self._max_batch)) is not None:
             self._write(batch)
 
     def _write(self, batch: list[tuple[Item, Future[Result]]]) -> None:

@@ -328,21 +328,7 @@ class Facts:
         )
 
     def contribution_for(self, provider: str, payment_ref: str) -> Any:
-        return (
-            self.session.execute(
-                sa.select(contributions)
-                .join(
-                    payment_aliases,
-                    sa.and_(
-                        payment_aliases.c.provider == contributions.c.provider,
-                        payment_aliases.c.payment_ref == contributions.c.payment_ref,
-                    ),
-                )
-                .where(payment_aliases.c.provider == provider, payment_aliases.c.alias == payment_ref)
-            )
-            .mappings()
-            .first()
-        )
+        return contribution_named(self.session, provider, payment_ref)
 
     def _dispute(self, fact: Disputed, source_event_id: str) -> None:
         created = insert_if_absent(
@@ -540,6 +526,25 @@ class Facts:
             notices,
             {"kind": kind, "provider": provider, "ref": ref, "created_at": datetime.now(UTC)},
         )
+
+
+def contribution_named(session: Session, provider: str, ref: str) -> Any:
+    """The contribution a provider names by its own id or an alias (a Stripe charge), or None."""
+    return (
+        session.execute(
+            sa.select(contributions)
+            .join(
+                payment_aliases,
+                sa.and_(
+                    payment_aliases.c.provider == contributions.c.provider,
+                    payment_aliases.c.payment_ref == contributions.c.payment_ref,
+                ),
+            )
+            .where(payment_aliases.c.provider == provider, payment_aliases.c.alias == ref)
+        )
+        .mappings()
+        .first()
+    )
 
 
 def _aware(value: datetime | None) -> datetime | None:

@@ -21,6 +21,7 @@ from runway_donations.adapters.tables import (
 )
 from runway_donations.domain.money import cents
 from runway_donations.domain.plans import monthly_cents
+from runway_donations.service_layer.facts import contribution_named
 
 # A ledger entry joined to the contribution it concerns (entries name payments as the
 # provider did: a refund may name the charge, the contribution its invoice).
@@ -269,21 +270,7 @@ def compare_actblue_export(session: Session, rows: list[ExportRow]) -> dict[str,
 
 def contribution(session: Session, provider: str, payment_ref: str) -> dict[str, Any] | None:
     """One contribution with its net (after the provider's fee) and its status, from the ledger."""
-    found = (
-        session.execute(
-            sa.select(contributions)
-            .join(
-                payment_aliases,
-                sa.and_(
-                    payment_aliases.c.provider == contributions.c.provider,
-                    payment_aliases.c.payment_ref == contributions.c.payment_ref,
-                ),
-            )
-            .where(payment_aliases.c.provider == provider, payment_aliases.c.alias == payment_ref)
-        )
-        .mappings()
-        .first()
-    )
+    found = contribution_named(session, provider, payment_ref)
     if found is None:
         return None
     entries = session.execute(

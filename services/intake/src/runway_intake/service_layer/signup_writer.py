@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from opentelemetry import context as otel_context
 from opentelemetry.context import Context
 
+from runway_eventbus.group_commit import take_batch
 from runway_eventbus.unit_of_work import UnitOfWork
 from runway_intake.domain.signup import Signup
 from runway_intake.service_layer.signup_batches import MergeNeeded, write_batch
@@ -95,20 +96,7 @@ class SignupWriter:
         return await asyncio.wrap_future(self.submit(signup, idempotency))
 
     def _run(self, shard: int) -> None:
-        while True:
-            first = self._queue.get()
-            if first is None:
-                return
-            batch = [first]
-            while len(batch) < self._max_batch:
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if item is None:
-                    self._queue.put(None)  # let this thread finish the batch, then stop
-                    break
-                batch.append(item)
+        while (batch := take_batch(self._queue, self._max_batch)) is not None:
             self._write(batch, shard)
 
     def _write(self, batch: list[_Pending], shard: int) -> None:
