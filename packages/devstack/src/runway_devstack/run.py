@@ -33,6 +33,8 @@ from runway_runtime.cli import port_is_free
 DEV_STRIPE_SECRET = "whsec_runway_development"
 DEV_ACTBLUE_CREDENTIALS = ("actblue", "runway-development")
 DEV_ANEDOT_SECRET = "anedot_runway_development"
+DEV_SMS_ACCOUNT = ("ACrunwaydevelopment", "runway-sms-development", "+15005550006")
+SMS_SINK_PORT = 8026
 # Not 4222: a NATS already installed on the machine usually listens there.
 EMBEDDED_NATS_PORT = 4322
 
@@ -70,6 +72,9 @@ def main(argv: list[str] | None = None) -> int:
         wanted["embedded NATS"] = nats_port
     if not smtp_host:
         wanted |= {"mail sink SMTP": 1025, "mail sink HTTP": 8025}
+    sms_provider = os.environ.get("RUNWAY_SMS_API_BASE_URL")
+    if not sms_provider:
+        wanted["SMS sink"] = SMS_SINK_PORT
     taken = [f"{what} (port {port})" for what, port in wanted.items() if not port_is_free("127.0.0.1", port)]
     if taken:
         print("runway-dev: cannot start, ports already in use: " + ", ".join(taken), file=sys.stderr)
@@ -107,6 +112,13 @@ def main(argv: list[str] | None = None) -> int:
             "RUNWAY_ANEDOT_WEBHOOK_SECRET": os.environ.get("RUNWAY_ANEDOT_WEBHOOK_SECRET", DEV_ANEDOT_SECRET),
             "RUNWAY_NOTIFY_PUBLIC_URL": f"http://127.0.0.1:{ports['notify']}",
         }
+        if not sms_provider:
+            env |= {
+                "RUNWAY_SMS_API_BASE_URL": f"http://127.0.0.1:{SMS_SINK_PORT}",
+                "RUNWAY_SMS_ACCOUNT_SID": DEV_SMS_ACCOUNT[0],
+                "RUNWAY_SMS_AUTH_TOKEN": DEV_SMS_ACCOUNT[1],
+                "RUNWAY_SMS_FROM": DEV_SMS_ACCOUNT[2],
+            }
         for name in SERVICES:
             run_command([venv_command(f"runway-{name}"), "migrate"], env)
         print("Loading the sample race catalog (sample data, dates illustrative)…", flush=True)
@@ -130,6 +142,26 @@ def main(argv: list[str] | None = None) -> int:
             )
             sink.start()
             started.append(sink)
+        if not sms_provider:
+            sms_sink = ManagedProcess(
+                "SMS sink",
+                [
+                    venv_command("runway-sms-sink"),
+                    "--port",
+                    str(SMS_SINK_PORT),
+                    "--account-sid",
+                    DEV_SMS_ACCOUNT[0],
+                    "--auth-token",
+                    DEV_SMS_ACCOUNT[1],
+                    "--inbound-url",
+                    f"http://127.0.0.1:{ports['notify']}/v1/sms/inbound",
+                ],
+                {},
+                logs / "sms-sink.log",
+                ready_url=f"http://127.0.0.1:{SMS_SINK_PORT}/livez",
+            )
+            sms_sink.start()
+            started.append(sms_sink)
         for name, port in ports.items():
             process = service_process(name, port, env, logs)
             process.start()
@@ -149,6 +181,11 @@ def main(argv: list[str] | None = None) -> int:
             + (
                 "  mail sink  http://127.0.0.1:8025/messages  (files in " + str(data_dir / "mail") + ")\n"
                 if not smtp_host
+                else ""
+            )
+            + (
+                f"  SMS sink   http://127.0.0.1:{SMS_SINK_PORT}/messages  (POST /simulate/inbound to text in)\n"
+                if not sms_provider
                 else ""
             )
             + "Press Ctrl-C to stop.",

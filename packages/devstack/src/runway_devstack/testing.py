@@ -20,14 +20,17 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpx
 import nats
 import pytest
 import sqlalchemy as sa
+import uvicorn
 from aiosmtpd.controller import Controller
 
 from runway_devstack.mail_sink import SaveToDirectory
 from runway_devstack.nats_server import NatsServer, free_port
 from runway_devstack.processes import SERVICES, ManagedProcess, service_process
+from runway_devstack.sms_sink import create_app as create_sms_sink
 from runway_eventbus.provisioning import apply_definitions, load_definitions
 from runway_storage import create_database_engine
 
@@ -161,6 +164,46 @@ class MailSink:
         return [self._parsed[name] for name in sorted(self._parsed)]
 
 
+class SmsSink:
+    """The stand-in SMS provider (runway_devstack.sms_sink), served from a thread of the test process."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.account_sid = "AC" + uuid.uuid4().hex
+        self.auth_token = uuid.uuid4().hex
+        self.sender = "+15005550006"
+        self.inbound_url: str | None = None
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, inbound_url: str) -> None:
+        app = create_sms_sink(self.account_sid, self.auth_token, inbound_url)
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._thread.start()
+        wait_for(lambda: self._server is not None and self._server.started, timeout=10, message="SMS sink")
+
+    def stop(self) -> None:
+        if self._server and self._thread:
+            self._server.should_exit = True
+            self._thread.join(timeout=10)
+            self._server = None
+
+    def messages(self) -> list[dict[str, Any]]:
+        return httpx.get(f"{self.url}/messages", timeout=10).json()
+
+    def text_in(self, phone: str, body: str) -> dict[str, Any]:
+        """A person texts `body` from `phone`; returns notify's answer."""
+        return httpx.post(
+            f"{self.url}/simulate/inbound", json={"from": phone, "body": body}, timeout=10
+        ).json()
+
+
 def wait_for(
     condition: Callable[[], Any], timeout: float = 20.0, interval: float = 0.1, message: str = ""
 ) -> Any:
@@ -182,6 +225,7 @@ class Stack:
         self.databases = Databases(backend, root / "db")
         self.nats = NatsServer(root / "nats", name="test-nats")
         self.mail = MailSink(root / "mail")
+        self.sms = SmsSink()
         self.collector = OtlpCollector() if trace else None
         self.ports = {name: free_port() for name in SERVICES}
         self.stripe_secret = "whsec_test_" + uuid.uuid4().hex
@@ -206,6 +250,10 @@ class Stack:
             "RUNWAY_ACTBLUE_PASSWORD": self.actblue_credentials[1],
             "RUNWAY_ANEDOT_WEBHOOK_SECRET": self.anedot_secret,
             "RUNWAY_NOTIFY_PUBLIC_URL": f"http://127.0.0.1:{self.ports['notify']}",
+            "RUNWAY_SMS_API_BASE_URL": self.sms.url,
+            "RUNWAY_SMS_ACCOUNT_SID": self.sms.account_sid,
+            "RUNWAY_SMS_AUTH_TOKEN": self.sms.auth_token,
+            "RUNWAY_SMS_FROM": self.sms.sender,
             # The tests post hundreds of sign-ups from one address, as a load test does.
             "RUNWAY_INTAKE_RATE_PER_IP_PER_MINUTE": "1000000",
         }
@@ -227,6 +275,7 @@ class Stack:
         self.nats.start()
         self.apply_streams()
         self.mail.start()
+        self.sms.start(f"{self.url('notify')}/v1/sms/inbound")
         from runway_devstack.processes import run_command, venv_command
 
         for service in SERVICES:
@@ -260,6 +309,7 @@ class Stack:
         for process in self.processes.values():
             process.stop()
         self.mail.stop()
+        self.sms.stop()
         self.nats.stop()
         if self.collector:
             self.collector.close()

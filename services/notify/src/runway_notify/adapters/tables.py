@@ -12,16 +12,20 @@ contacts = sa.Table(
     "contacts",
     metadata,
     sa.Column("lead_id", sa.String(36), primary_key=True),
-    sa.Column("email", sa.String(320)),
-    sa.Column("phone", sa.String(20)),
+    sa.Column("email", sa.String(320), index=True),
+    sa.Column("phone", sa.String(20), index=True),
     sa.Column("first_name", sa.String(200)),
     sa.Column("last_name", sa.String(200)),
     sa.Column("postal_code", sa.String(5)),
+    sa.Column("time_zone", sa.String(64)),  # IANA name from the ZIP; None when unknown
     sa.Column("email_consent", sa.JSON),
     sa.Column("sms_consent", sa.JSON),
+    # Set when intake merged this lead into another: its messages go to the survivor.
+    sa.Column("merged_into", sa.String(36)),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+# One row per message on one channel. The unique key is what makes "never twice" hold.
 deliveries = sa.Table(
     "deliveries",
     metadata,
@@ -30,16 +34,37 @@ deliveries = sa.Table(
     sa.Column("message_type", sa.String(50), nullable=False),
     sa.Column("channel", sa.String(10), nullable=False),
     sa.Column("lead_id", sa.String(36), index=True),
-    sa.Column("recipient", sa.String(320), nullable=False),
-    sa.Column("status", sa.String(20), nullable=False),  # sending, sent, skipped
-    sa.Column("message_id", sa.String(200)),
+    sa.Column("recipient", sa.String(320), nullable=False, index=True),
+    sa.Column("transactional", sa.Boolean, nullable=False),
+    sa.Column("context", sa.JSON, nullable=False),  # what the template is rendered with, at send time
+    # queued → sending → sent (→ delivered for SMS) | failed | skipped
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),  # not before (quiet hours, backoff)
+    sa.Column("lease_until", sa.DateTime(timezone=True)),  # a dispatcher holds it until then
+    sa.Column("claim_token", sa.String(36)),
+    sa.Column("message_id", sa.String(200)),  # RFC 5322 Message-ID, stable across attempts
+    sa.Column("provider_message_id", sa.String(64), index=True),  # the SMS provider's id
     sa.Column("attempts", sa.Integer, nullable=False),
     sa.Column("last_error", sa.Text),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("sent_at", sa.DateTime(timezone=True)),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+    sa.Index("ix_deliveries_due", "status", "due_at"),
 )
 
+delivery_attempts = sa.Table(
+    "delivery_attempts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("delivery_id", sa.String(36), nullable=False, index=True),
+    sa.Column("attempt", sa.Integer, nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("route", sa.String(30), nullable=False),  # primary, fallback, sms, provider-callback
+    sa.Column("outcome", sa.String(20), nullable=False),  # accepted, deferred, retry, failed, delivered
+    sa.Column("detail", sa.Text),
+)
 
+# Addresses nothing is sent to on a channel: hard bounces, invalid numbers, SMS STOP.
 suppressions = sa.Table(
     "suppressions",
     metadata,
@@ -47,6 +72,29 @@ suppressions = sa.Table(
     sa.Column("address", sa.String(320), primary_key=True),
     sa.Column("reason", sa.String(50), nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# Marketing a person turned off: one message type, or "*" for all of them. Receipts still go.
+opt_outs = sa.Table(
+    "opt_outs",
+    metadata,
+    sa.Column("channel", sa.String(10), primary_key=True),
+    sa.Column("address", sa.String(320), primary_key=True),
+    sa.Column("message_type", sa.String(50), primary_key=True),
+    sa.Column("source", sa.String(50), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# New-race notices waiting for the person's daily digest.
+digest_items = sa.Table(
+    "digest_items",
+    metadata,
+    sa.Column("lead_id", sa.String(36), primary_key=True),
+    sa.Column("race_id", sa.String(100), primary_key=True),
+    sa.Column("digest_date", sa.Date, nullable=False),
+    sa.Column("race", sa.JSON, nullable=False),
+    sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Index("ix_digest_items_day", "lead_id", "digest_date"),
 )
 
 outbox = outbox_table(metadata)

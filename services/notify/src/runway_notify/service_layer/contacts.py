@@ -1,31 +1,108 @@
-"""The contact projection, fed by intake's lead events."""
+"""The contact projection, fed by intake's lead events.
+
+A merged lead keeps its row with `merged_into` set, so a late event about it
+cannot bring it back and messages meant for it reach the survivor.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
+from typing import Any
 
-from runway_contracts.intake import LeadReceived
-from runway_eventbus.inbox import Inbox
-from runway_eventbus.unit_of_work import UnitOfWork
-from runway_notify.adapters.tables import contacts
-from runway_storage import upsert
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from runway_contracts.intake import LeadMerged, LeadView
+from runway_notify.adapters.tables import contacts, deliveries, digest_items, opt_outs
+from runway_notify.adapters.time_zones import time_zone_for_zip
+from runway_storage import insert_if_absent, upsert
+
+MAX_MERGE_HOPS = 10
 
 
-def record_lead(event_id: str, event: LeadReceived, uow: UnitOfWork, inbox: Inbox) -> None:
-    with uow:
-        if not inbox.first_delivery(uow.session, event_id):
-            return
-        lead = event.lead
-        row = {
-            "lead_id": lead.lead_id,
-            "email": lead.email,
-            "phone": lead.phone,
-            "first_name": lead.first_name,
-            "last_name": lead.last_name,
-            "postal_code": lead.postal_code,
-            "email_consent": lead.email_consent.model_dump(mode="json") if lead.email_consent else None,
-            "sms_consent": lead.sms_consent.model_dump(mode="json") if lead.sms_consent else None,
-            "updated_at": datetime.now(UTC),
-        }
-        upsert(uow.session, contacts, row, key=["lead_id"])
-        uow.commit()
+def contact_row(lead: LeadView, now: datetime) -> dict[str, Any]:
+    return {
+        "lead_id": lead.lead_id,
+        "email": lead.email,
+        "phone": lead.phone,
+        "first_name": lead.first_name,
+        "last_name": lead.last_name,
+        "postal_code": lead.postal_code,
+        "time_zone": time_zone_for_zip(lead.postal_code),
+        "email_consent": lead.email_consent.model_dump(mode="json") if lead.email_consent else None,
+        "sms_consent": lead.sms_consent.model_dump(mode="json") if lead.sms_consent else None,
+        "updated_at": now,
+    }
+
+
+def record_lead(session: Session, lead: LeadView, now: datetime) -> dict[str, Any] | None:
+    """Store the lead's latest view; None if the lead was merged away (the survivor's view wins)."""
+    merged_into = session.scalar(sa.select(contacts.c.merged_into).where(contacts.c.lead_id == lead.lead_id))
+    if merged_into:
+        return None
+    row = contact_row(lead, now)
+    upsert(session, contacts, row, key=["lead_id"])
+    return row
+
+
+def find_contact(session: Session, lead_id: str) -> dict[str, Any] | None:
+    """The contact for `lead_id`, following merges to the survivor."""
+    for _ in range(MAX_MERGE_HOPS):
+        row = session.execute(sa.select(contacts).where(contacts.c.lead_id == lead_id)).mappings().first()
+        if row is None or not row["merged_into"]:
+            return dict(row) if row else None
+        lead_id = row["merged_into"]
+    return None
+
+
+def merge(session: Session, event: LeadMerged, now: datetime) -> None:
+    """The survivor takes the merged leads' history, digests and opt-outs."""
+    survivor = event.survivor_lead_id
+    upsert(session, contacts, contact_row(event.lead, now) | {"merged_into": None}, key=["lead_id"])
+    for merged in event.merged_lead_ids:
+        old = session.execute(sa.select(contacts).where(contacts.c.lead_id == merged)).mappings().first()
+        if old is None:
+            session.execute(contacts.insert().values(lead_id=merged, merged_into=survivor, updated_at=now))
+        else:
+            session.execute(
+                contacts.update()
+                .where(contacts.c.lead_id == merged)
+                .values(merged_into=survivor, updated_at=now)
+            )
+            _carry_opt_outs(session, old, event.lead, now)
+        session.execute(deliveries.update().where(deliveries.c.lead_id == merged).values(lead_id=survivor))
+        _move_digest_items(session, merged, survivor)
+
+
+def _carry_opt_outs(session: Session, old: Any, survivor: LeadView, now: datetime) -> None:
+    """What the person turned off under their old address stays off under the survivor's."""
+    for channel, old_address, new_address in (
+        ("email", old["email"], survivor.email),
+        ("sms", old["phone"], survivor.phone),
+    ):
+        if not old_address or not new_address or old_address == new_address:
+            continue
+        rows = session.execute(
+            sa.select(opt_outs.c.message_type, opt_outs.c.source).where(
+                opt_outs.c.channel == channel, opt_outs.c.address == old_address
+            )
+        ).all()
+        for row in rows:
+            insert_if_absent(
+                session,
+                opt_outs,
+                {
+                    "channel": channel,
+                    "address": new_address,
+                    "message_type": row.message_type,
+                    "source": row.source,
+                    "created_at": now,
+                },
+            )
+
+
+def _move_digest_items(session: Session, merged: str, survivor: str) -> None:
+    items = session.execute(sa.select(digest_items).where(digest_items.c.lead_id == merged)).mappings().all()
+    for item in items:
+        insert_if_absent(session, digest_items, dict(item) | {"lead_id": survivor})
+    session.execute(digest_items.delete().where(digest_items.c.lead_id == merged))

@@ -1,0 +1,43 @@
+"""Whether a message may go to an address on a channel, and if not, why."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from runway_notify.domain.message_types import EVERY_MARKETING_TYPE, MessageType
+
+NO_ADDRESS = "no_address"
+NO_CONSENT = "no_consent"
+SUPPRESSED = "suppressed"
+OPTED_OUT = "opted_out"
+
+
+def consent_granted(consent: dict[str, Any] | None) -> bool:
+    return bool(consent and consent.get("granted"))
+
+
+def reason_not_to_send(
+    message_type: MessageType,
+    address: str | None,
+    consent: dict[str, Any] | None,
+    suppressed: bool,
+    opted_out_of: Collection[str],
+) -> str | None:
+    """None when the message may go; otherwise the reason it must not.
+
+    A suppressed address (hard bounce, invalid number, SMS STOP) gets nothing,
+    receipts included: the provider would reject it and it counts against us.
+    Receipts need no marketing consent and survive a marketing opt-out.
+    """
+    if not address:
+        return NO_ADDRESS
+    if suppressed:
+        return SUPPRESSED
+    if message_type.transactional:
+        return None
+    if not consent_granted(consent):
+        return NO_CONSENT
+    if EVERY_MARKETING_TYPE in opted_out_of or message_type.name in opted_out_of:
+        return OPTED_OUT
+    return None

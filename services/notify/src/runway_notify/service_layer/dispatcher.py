@@ -1,0 +1,394 @@
+"""The delivery queue's worker: claims due messages, sends them, records what happened.
+
+1. Claim: due rows (queued and due, or `sending` whose lease ran out because
+   a process died mid-send) are marked `sending` under a fresh claim token, in
+   one transaction. Several dispatchers (processes, instances) can run: a row
+   goes to whichever UPDATE takes it first.
+2. At claim time the rules are checked again: a STOP or an unsubscribe that
+   arrived while the message waited wins, and an SMS whose retry fell outside
+   the recipient's sending window waits for the next one.
+3. Send, outside any transaction, several at once.
+4. Record every outcome in one transaction: the attempt, the new state, and
+   `notify.notification.sent.v1` / `.failed.v1` through the outbox.
+
+A crash between 3 and 4 sends that message again when its lease expires, with
+the same Message-ID (the one point SMTP cannot close; receivers dedupe on it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+import anyio
+import sqlalchemy as sa
+from opentelemetry import propagate
+from opentelemetry.trace import Tracer
+from sqlalchemy.orm import Session
+
+from runway_contracts.notify import NotificationFailed, NotificationSent
+from runway_eventbus.unit_of_work import UnitOfWork
+from runway_notify.adapters.tables import deliveries, delivery_attempts, opt_outs, suppressions
+from runway_notify.domain import quiet_hours
+from runway_notify.domain.message_types import EVERY_MARKETING_TYPE, NEW_RACE_DIGEST
+from runway_notify.domain.outcomes import Accepted, Outcome, Rejected, TryLater
+from runway_notify.domain.retries import backoff
+from runway_notify.domain.rules import OPTED_OUT, SUPPRESSED
+from runway_notify.service_layer.composing import Claimed, Composer
+from runway_notify.service_layer.messages import digest_races
+from runway_notify.service_layer.queue import TRACE_KEY
+from runway_storage import insert_if_absent
+
+log = logging.getLogger(__name__)
+
+
+class EmailChannel(Protocol):
+    async def send(self, message: Any) -> Outcome: ...
+
+
+class SmsChannel(Protocol):
+    async def send(self, to: str, body: str) -> Outcome: ...
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class DispatchSettings:
+    batch_size: int = 64
+    lease: timedelta = timedelta(seconds=120)
+    poll_interval: float = 1.0
+    give_up_after: timedelta = timedelta(days=3)
+
+
+def _due(now: datetime) -> sa.ColumnElement[bool]:
+    return sa.or_(
+        sa.and_(deliveries.c.status == "queued", deliveries.c.due_at <= now),
+        sa.and_(deliveries.c.status == "sending", deliveries.c.lease_until < now),
+    )
+
+
+def record_attempt(
+    session: Session,
+    delivery_id: str,
+    attempt: int,
+    now: datetime,
+    route: str,
+    outcome: str,
+    detail: str | None,
+) -> None:
+    session.execute(
+        delivery_attempts.insert().values(
+            delivery_id=delivery_id, attempt=attempt, at=now, route=route, outcome=outcome, detail=detail
+        )
+    )
+
+
+def claim(uow: UnitOfWork, now: datetime, settings: DispatchSettings) -> list[Claimed]:
+    with uow:
+        session = uow.session
+        ids = list(
+            session.execute(
+                sa.select(deliveries.c.id)
+                .where(_due(now))
+                .order_by(deliveries.c.due_at)
+                .limit(settings.batch_size)
+            ).scalars()
+        )
+        if not ids:
+            return []
+        token = str(uuid.uuid4())
+        session.execute(
+            deliveries.update()
+            .where(deliveries.c.id.in_(ids), _due(now))
+            .values(
+                status="sending",
+                claim_token=token,
+                lease_until=now + settings.lease,
+                attempts=deliveries.c.attempts + 1,
+            )
+        )
+        rows = (
+            session.execute(sa.select(deliveries).where(deliveries.c.claim_token == token)).mappings().all()
+        )
+        blocked = _blocked(session, rows)
+        claimed = []
+        for row in rows:
+            reason = blocked.get((row["channel"], row["recipient"], row["message_type"]))
+            if reason:
+                session.execute(
+                    deliveries.update()
+                    .where(deliveries.c.id == row["id"])
+                    .values(status="skipped", last_error=reason, finished_at=now, lease_until=None)
+                )
+                record_attempt(session, row["id"], row["attempts"], now, row["channel"], "skipped", reason)
+                continue
+            context = dict(row["context"])
+            if row["channel"] == "sms":
+                allowed = quiet_hours.next_allowed(now, context.get("time_zone"))
+                if allowed > now:
+                    session.execute(
+                        deliveries.update()
+                        .where(deliveries.c.id == row["id"])
+                        .values(
+                            status="queued", due_at=allowed, attempts=row["attempts"] - 1, lease_until=None
+                        )
+                    )
+                    record_attempt(
+                        session,
+                        row["id"],
+                        row["attempts"] - 1,
+                        now,
+                        "sms",
+                        "deferred",
+                        f"quiet hours until {allowed.isoformat()}",
+                    )
+                    continue
+            if row["message_type"] == NEW_RACE_DIGEST.name:
+                context["races"] = digest_races(session, row["lead_id"], context["digest_date"])
+            claimed.append(Claimed.from_row(row, context))
+        uow.commit()
+        return claimed
+
+
+def _blocked(session: Session, rows: Any) -> dict[tuple[str, str, str], str]:
+    """Why each (channel, address, type) may no longer be sent, checked in two queries per batch."""
+    addresses = {row["recipient"] for row in rows}
+    if not addresses:
+        return {}
+    suppressed = set(
+        session.execute(
+            sa.select(suppressions.c.channel, suppressions.c.address).where(
+                suppressions.c.address.in_(addresses)
+            )
+        ).tuples()
+    )
+    opted = set(
+        session.execute(
+            sa.select(opt_outs.c.channel, opt_outs.c.address, opt_outs.c.message_type).where(
+                opt_outs.c.address.in_(addresses)
+            )
+        ).tuples()
+    )
+    reasons = {}
+    for row in rows:
+        where = (row["channel"], row["recipient"])
+        if where in suppressed:
+            reasons[(*where, row["message_type"])] = SUPPRESSED
+        elif not row["transactional"] and (
+            (*where, EVERY_MARKETING_TYPE) in opted or (*where, row["message_type"]) in opted
+        ):
+            reasons[(*where, row["message_type"])] = OPTED_OUT
+    return reasons
+
+
+def record(
+    uow: UnitOfWork, results: list[tuple[Claimed, Outcome]], now: datetime, settings: DispatchSettings
+) -> None:
+    with uow:
+        session = uow.session
+        for delivery, outcome in results:
+            mine = sa.and_(deliveries.c.id == delivery.id, deliveries.c.claim_token == delivery.claim_token)
+            if isinstance(outcome, Accepted):
+                session.execute(
+                    deliveries.update()
+                    .where(mine)
+                    .values(
+                        status="sent",
+                        sent_at=now,
+                        finished_at=now,
+                        last_error=None,
+                        lease_until=None,
+                        provider_message_id=outcome.provider_message_id,
+                    )
+                )
+                record_attempt(
+                    session,
+                    delivery.id,
+                    delivery.attempts,
+                    now,
+                    outcome.route,
+                    "accepted",
+                    outcome.provider_message_id,
+                )
+                uow.outbox.stage(
+                    session,
+                    NotificationSent(
+                        notification_id=delivery.id,
+                        notification_key=delivery.notification_key,
+                        message_type=delivery.message_type,
+                        channel=delivery.channel,  # type: ignore[arg-type]
+                        recipient=delivery.recipient,
+                        lead_id=delivery.lead_id,
+                        sent_at=now,
+                    ),
+                    subject_id=delivery.id,
+                )
+            elif isinstance(outcome, TryLater) and now - delivery.created_at < settings.give_up_after:
+                session.execute(
+                    deliveries.update()
+                    .where(mine)
+                    .values(
+                        status="queued",
+                        due_at=now + backoff(delivery.attempts),
+                        last_error=outcome.detail,
+                        lease_until=None,
+                    )
+                )
+                record_attempt(
+                    session, delivery.id, delivery.attempts, now, outcome.route, "retry", outcome.detail
+                )
+            else:
+                permanent = isinstance(outcome, Rejected)
+                fail(session, uow, delivery, outcome.route, outcome.detail, permanent, now)
+                if isinstance(outcome, Rejected) and outcome.suppress:
+                    suppress(
+                        session,
+                        delivery.channel,
+                        delivery.recipient,
+                        "hard_bounce" if delivery.channel == "email" else "invalid_number",
+                        now,
+                    )
+        uow.commit()
+
+
+def fail(
+    session: Session,
+    uow: UnitOfWork,
+    delivery: Claimed,
+    route: str,
+    detail: str,
+    permanent: bool,
+    now: datetime,
+) -> None:
+    session.execute(
+        deliveries.update()
+        .where(deliveries.c.id == delivery.id)
+        .values(status="failed", finished_at=now, last_error=detail, lease_until=None)
+    )
+    record_attempt(session, delivery.id, delivery.attempts, now, route, "failed", detail)
+    uow.outbox.stage(
+        session,
+        NotificationFailed(
+            notification_id=delivery.id,
+            notification_key=delivery.notification_key,
+            message_type=delivery.message_type,
+            channel=delivery.channel,  # type: ignore[arg-type]
+            recipient=delivery.recipient,
+            lead_id=delivery.lead_id,
+            permanent=permanent,
+            reason=detail[:500],
+            failed_at=now,
+        ),
+        subject_id=delivery.id,
+    )
+
+
+def suppress(session: Session, channel: str, address: str, reason: str, now: datetime) -> bool:
+    return insert_if_absent(
+        session, suppressions, {"channel": channel, "address": address, "reason": reason, "created_at": now}
+    )
+
+
+class Dispatcher:
+    """Runs the claim → send → record loop on its own thread and event loop."""
+
+    def __init__(
+        self,
+        uow_factory: Callable[[], UnitOfWork],
+        composer: Composer,
+        email: EmailChannel,
+        sms: SmsChannel | None,
+        tracer: Tracer,
+        *,
+        settings: DispatchSettings | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._uow = uow_factory
+        self._composer = composer
+        self._email = email
+        self._sms = sms
+        self._tracer = tracer
+        self._settings = settings or DispatchSettings()
+        self._clock = clock
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wakeup: asyncio.Event | None = None
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    async def _send_one(self, delivery: Claimed) -> Outcome:
+        parent = propagate.extract(delivery.context.get(TRACE_KEY) or {})
+        name = "smtp send" if delivery.channel == "email" else "sms send"
+        with self._tracer.start_as_current_span(
+            name,
+            context=parent,
+            attributes={"notify.message_type": delivery.message_type, "notify.delivery_id": delivery.id},
+        ):
+            try:
+                if delivery.channel == "email":
+                    return await self._email.send(self._composer.email(delivery))
+                if self._sms is None:
+                    return TryLater("sms", "no SMS provider configured")
+                return await self._sms.send(delivery.recipient, self._composer.sms(delivery))
+            except Exception as error:  # a template or composition bug: keep it, retry later
+                log.exception("could not send delivery %s", delivery.id)
+                return TryLater(delivery.channel, f"{type(error).__name__}: {error}"[:500])
+
+    async def run_once(self) -> int:
+        """Claim, send and record one batch; how many deliveries it held."""
+        claimed = await anyio.to_thread.run_sync(claim, self._uow(), self._clock(), self._settings)
+        if not claimed:
+            return 0
+        outcomes = await asyncio.gather(*(self._send_one(d) for d in claimed))
+        await anyio.to_thread.run_sync(
+            record, self._uow(), list(zip(claimed, outcomes, strict=True)), self._clock(), self._settings
+        )
+        return len(claimed)
+
+    async def run(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._wakeup = asyncio.Event()
+        while not self._stopping.is_set():
+            try:
+                handled = await self.run_once()
+            except Exception:
+                log.exception("delivery dispatcher failed; retrying")
+                handled = 0
+                await asyncio.sleep(self._settings.poll_interval)
+            if handled:
+                continue  # more may be due already
+            self._wakeup.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), self._settings.poll_interval)
+        for channel in (self._email, self._sms):
+            close = getattr(channel, "close", None)
+            if close:
+                await close()
+
+    def wake(self) -> None:
+        """Thread-safe: a handler just queued something."""
+        loop, wakeup = self._loop, self._wakeup
+        if loop is not None and wakeup is not None:
+            loop.call_soon_threadsafe(wakeup.set)
+
+    def start(self) -> None:
+        self._stopping.clear()
+        self._thread = threading.Thread(
+            target=lambda: asyncio.run(self.run()), name="notify-dispatcher", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Finish the batch in hand, record it, then return."""
+        self._stopping.set()
+        self.wake()
+        if self._thread is not None:
+            self._thread.join(timeout=60)

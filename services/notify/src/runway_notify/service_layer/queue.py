@@ -1,0 +1,93 @@
+"""Putting a notification in the delivery queue, or recording why it is not sent.
+
+The unique notification key makes a second queueing of the same message a
+no-op. SMS waits for the recipient's sending window; email does not.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from opentelemetry import propagate
+from sqlalchemy.orm import Session
+
+from runway_notify.adapters.tables import deliveries, opt_outs, suppressions
+from runway_notify.domain import quiet_hours
+from runway_notify.domain.message_types import ALL
+from runway_notify.domain.notifications import Notification, message_id
+from runway_notify.domain.rules import reason_not_to_send
+from runway_storage import insert_if_absent
+
+# Where the queued row keeps the W3C trace context of the event that caused it,
+# so the send continues the sign-up's trace.
+TRACE_KEY = "_trace"
+
+
+def is_suppressed(session: Session, channel: str, address: str) -> bool:
+    found = session.execute(
+        sa.select(suppressions.c.reason).where(
+            suppressions.c.channel == channel, suppressions.c.address == address
+        )
+    ).first()
+    return found is not None
+
+
+def opted_out_of(session: Session, channel: str, address: str) -> set[str]:
+    rows = session.execute(
+        sa.select(opt_outs.c.message_type).where(opt_outs.c.channel == channel, opt_outs.c.address == address)
+    ).scalars()
+    return set(rows)
+
+
+def enqueue(
+    session: Session,
+    note: Notification,
+    *,
+    consent: dict[str, Any] | None,
+    time_zone: str | None,
+    now: datetime,
+    not_before: datetime | None = None,
+) -> bool:
+    """True if the message was queued for sending (False: already known, or not allowed)."""
+    message_type = ALL[note.message_type]
+    reason = None
+    if note.recipient:
+        reason = reason_not_to_send(
+            message_type,
+            note.recipient,
+            consent,
+            is_suppressed(session, note.channel, note.recipient),
+            opted_out_of(session, note.channel, note.recipient),
+        )
+    else:
+        return False  # nowhere to send it: nothing to record against
+    due = max(now, not_before or now)
+    if note.channel == "sms":
+        due = quiet_hours.next_allowed(due, time_zone)
+    trace: dict[str, str] = {}
+    propagate.inject(trace)
+    inserted = insert_if_absent(
+        session,
+        deliveries,
+        {
+            "id": str(uuid.uuid4()),
+            "notification_key": note.key,
+            "message_type": note.message_type,
+            "channel": note.channel,
+            "lead_id": note.lead_id,
+            "recipient": note.recipient,
+            "transactional": note.transactional,
+            "context": note.context | {"time_zone": time_zone, TRACE_KEY: trace},
+            "status": "skipped" if reason else "queued",
+            "due_at": due,
+            "message_id": message_id(note.key) if note.channel == "email" else None,
+            "attempts": 0,
+            "last_error": reason,
+            "created_at": now,
+            "finished_at": now if reason else None,
+        },
+    )
+    return inserted and reason is None

@@ -1,0 +1,236 @@
+"""The delivery queue on SQLite and PostgreSQL: rules, quiet hours, retries, digests, opt-outs, merges."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from notify_scenarios import ORG, Clock, FakeEmail, FakeSms, NotifyDatabase, lead, race, received
+
+from runway_contracts.donations import ContributionSucceeded, DonorRef
+from runway_contracts.intake import LeadMerged
+from runway_contracts.matching import DeadlineApproaching, LeadRaceNearby
+from runway_notify.domain.outcomes import Rejected, TryLater
+from runway_notify.service_layer import messages, opt_out
+from runway_notify.service_layer.contacts import merge
+from runway_notify.service_layer.sms_reports import delivery_status
+
+NIGHT = datetime(2026, 11, 27, 3, 30, tzinfo=UTC)  # 22:30 New York, 21:30 Chicago, 19:30 LA, 17:30 Honolulu
+
+
+def run(dispatcher) -> int:
+    total = 0
+    while handled := asyncio.run(dispatcher.run_once()):
+        total += handled
+    return total
+
+
+def lead_received(db: NotifyDatabase, view, now: datetime = NIGHT) -> None:
+    db.apply(lambda s, e, n: messages.lead_received(s, e, n, ORG), received(view), now)
+
+
+def reminder(db: NotifyDatabase, lead_id: str, race_id: str, now: datetime, days_left: int = 7) -> int:
+    event = DeadlineApproaching(lead_id=lead_id, race=race(race_id), days_left=days_left)
+    return db.apply(lambda s, e, n: messages.deadline_approaching(s, e, n, ORG), event, now)
+
+
+def test_sms_is_deferred_to_8am_local_across_time_zones_and_email_is_not(notify_db: NotifyDatabase) -> None:
+    people = {  # name: (ZIP, phone)
+        "ny": ("10001", "+12125550100"),
+        "chi": ("60601", "+13125550100"),
+        "la": ("90012", "+12135550100"),
+        "hnl": ("96813", "+18085550100"),
+    }
+    for name, (zip_code, phone) in people.items():
+        view = lead(name, email=f"{name}@example.org", phone=phone, zip_code=zip_code, sms_ok=True)
+        lead_received(notify_db, view)
+    clock, email, sms = Clock(NIGHT), FakeEmail(), FakeSms()
+    dispatcher = notify_db.dispatcher(clock, email, sms)
+    for name in people:
+        reminder(notify_db, name, "r1", NIGHT)
+    run(dispatcher)
+    assert len(email.sent) == 8  # welcome + reminder each, at once: email has no quiet hours
+    texted = {to for to, _ in sms.sent}
+    assert texted == {people["la"][1], people["hnl"][1]}  # 19:30 and 17:30 local: inside the window
+    deferred = notify_db.rows("SELECT recipient FROM deliveries WHERE channel = 'sms' AND status = 'queued'")
+    assert len(deferred) == 4  # welcome + reminder for New York and Chicago, deferred, not dropped
+
+    clock.now = datetime(2026, 11, 27, 12, 59, tzinfo=UTC)  # 7:59 in New York
+    run(dispatcher)
+    assert len(sms.sent) == 4
+    clock.now = datetime(2026, 11, 27, 13, 0, tzinfo=UTC)  # 8:00 in New York, 7:00 in Chicago
+    run(dispatcher)
+    assert {to for to, _ in sms.sent[4:]} == {people["ny"][1]}
+    clock.now = datetime(2026, 11, 27, 14, 0, tzinfo=UTC)  # 8:00 in Chicago
+    run(dispatcher)
+    assert {to for to, _ in sms.sent[6:]} == {people["chi"][1]}
+    assert len(sms.sent) == 8 and len(email.sent) == 8
+    run(dispatcher)
+    assert len(sms.sent) == 8  # nothing twice
+
+
+def test_the_same_message_queued_twice_is_sent_once(notify_db: NotifyDatabase) -> None:
+    lead_received(notify_db, lead("l1", email="maya@example.org"))
+    assert reminder(notify_db, "l1", "r1", NIGHT) == 1
+    assert (
+        reminder(notify_db, "l1", "r1", NIGHT + timedelta(minutes=5)) == 0
+    )  # a redelivered or repeated event
+    email = FakeEmail()
+    dispatcher = notify_db.dispatcher(Clock(NIGHT), email)
+    run(dispatcher)
+    run(dispatcher)
+    assert sorted(m["X-Runway-Message-Type"] for m in email.sent) == ["deadline_reminder", "welcome"]
+
+
+def test_a_stop_that_arrives_while_a_text_waits_for_morning_wins(notify_db: NotifyDatabase) -> None:
+    lead_received(notify_db, lead("ny", phone="+15550001000", zip_code="10001", sms_ok=True))
+    clock, sms = Clock(NIGHT), FakeSms()
+    dispatcher = notify_db.dispatcher(clock, FakeEmail(), sms)
+    run(dispatcher)
+    assert sms.sent == []
+    assert opt_out.sms_stop(notify_db.uow(), "+15550001000", NIGHT)
+    clock.now = NIGHT + timedelta(hours=12)
+    run(dispatcher)
+    assert sms.sent == []
+    assert notify_db.rows("SELECT status, last_error FROM deliveries") == [("skipped", "suppressed")]
+    [event] = notify_db.rows("SELECT subject FROM outbox")
+    assert event[0] == "notify.contact.opted_out.v1"
+    assert reminder(notify_db, "ny", "r1", clock.now) == 0  # nothing new is queued to a stopped number
+    assert opt_out.sms_start(notify_db.uow(), "+15550001000")
+    assert reminder(notify_db, "ny", "r2", clock.now) == 1
+
+
+def test_an_email_opt_out_stops_marketing_but_not_receipts(notify_db: NotifyDatabase) -> None:
+    lead_received(notify_db, lead("l1", email="maya@example.org"))
+    email = FakeEmail()
+    dispatcher = notify_db.dispatcher(Clock(NIGHT), email)
+    assert opt_out.opt_out(notify_db.uow(), "email", "maya@example.org", "one_click", NIGHT)
+    assert not opt_out.opt_out(notify_db.uow(), "email", "maya@example.org", "one_click", NIGHT)  # once
+    reminder(notify_db, "l1", "r1", NIGHT)
+    receipt = ContributionSucceeded(
+        contribution_id="c1",
+        provider="stripe",
+        provider_payment_id="in_1",
+        donor=DonorRef(donor_id="d1", email="maya@example.org", first_name="Maya"),
+        amount_cents=2500,
+        currency="usd",
+        recurring=True,
+        paid_at=NIGHT,
+    )
+    notify_db.apply(lambda s, e, n: messages.donation_receipt(s, e, n, ORG), receipt, NIGHT)
+    run(dispatcher)
+    # The welcome was queued before the opt-out and is stopped at send time; the reminder at queue time.
+    assert [m["X-Runway-Message-Type"] for m in email.sent] == ["donation_receipt"]
+    assert len(notify_db.rows("SELECT 1 FROM outbox WHERE subject = 'notify.contact.opted_out.v1'")) == 1
+
+
+def test_transient_failures_are_retried_with_backoff_and_sent_once(notify_db: NotifyDatabase) -> None:
+    lead_received(notify_db, lead("l1", email="maya@example.org"))
+    clock = Clock(NIGHT)
+    email = FakeEmail(script=[TryLater("primary", "421 busy"), TryLater("primary", "connection refused")])
+    dispatcher = notify_db.dispatcher(clock, email)
+    run(dispatcher)
+    [(status, due_at)] = notify_db.rows("SELECT status, due_at FROM deliveries")
+    assert status == "queued" and email.sent == []
+    for _ in range(3):
+        clock.now += timedelta(seconds=30)
+        run(dispatcher)
+    assert len(email.sent) == 1
+    attempts = notify_db.rows("SELECT outcome, detail FROM delivery_attempts ORDER BY id")
+    assert [a[0] for a in attempts] == ["retry", "retry", "accepted"]
+    assert notify_db.rows("SELECT status, attempts FROM deliveries") == [("sent", 3)]
+    assert [r[0] for r in notify_db.rows("SELECT subject FROM outbox")] == ["notify.notification.sent.v1"]
+
+
+def test_a_hard_bounce_suppresses_the_address_and_publishes_a_failure(notify_db: NotifyDatabase) -> None:
+    lead_received(notify_db, lead("l1", email="nobody@example.org"))
+    email = FakeEmail(script=[Rejected("primary", "550 5.1.1 no such user", suppress=True)])
+    dispatcher = notify_db.dispatcher(Clock(NIGHT), email)
+    run(dispatcher)
+    assert notify_db.rows("SELECT channel, address, reason FROM suppressions") == [
+        ("email", "nobody@example.org", "hard_bounce")
+    ]
+    [(event_type, payload)] = notify_db.rows("SELECT subject, body FROM outbox")
+    assert event_type == "notify.notification.failed.v1"
+    assert reminder(notify_db, "l1", "r1", NIGHT) == 0
+    run(dispatcher)
+    assert email.sent == []
+
+
+def test_new_races_on_one_day_go_out_as_one_digest_at_the_digest_hour(notify_db: NotifyDatabase) -> None:
+    lead_received(notify_db, lead("l1", email="maya@example.org", zip_code="66044"))  # Chicago time
+    morning = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)  # 9:00 in Lawrence
+    clock, email = Clock(morning), FakeEmail()
+    dispatcher = notify_db.dispatcher(clock, email)
+    run(dispatcher)  # the welcome
+    for n, minutes in enumerate((0, 30, 240)):
+        event = LeadRaceNearby(lead_id="l1", race=race(f"r{n}", f"Race {n}"))
+        clock.now = morning + timedelta(minutes=minutes)
+        notify_db.apply(lambda s, e, now: messages.race_nearby(s, e, now, ORG, 17), event, clock.now)
+        run(dispatcher)
+    assert len(email.sent) == 1
+    clock.now = datetime(2026, 11, 27, 23, 0, tzinfo=UTC)  # 17:00 in Lawrence
+    run(dispatcher)
+    [digest] = email.sent[1:]
+    assert digest["Subject"] == "3 new races near you"
+    text = digest.get_body(("plain",)).get_content()
+    assert all(f"Race {n}" in text for n in range(3))
+    late = LeadRaceNearby(lead_id="l1", race=race("r9", "Race 9"))
+    notify_db.apply(lambda s, e, now: messages.race_nearby(s, e, now, ORG, 17), late, clock.now)
+    run(dispatcher)
+    assert len(email.sent) == 2  # after the day's digest went: tomorrow's
+    clock.now += timedelta(days=1)
+    run(dispatcher)
+    assert email.sent[2]["Subject"] == "A new race near you: Race 9"
+
+
+def test_a_merge_moves_history_and_opt_outs_to_the_survivor(notify_db: NotifyDatabase) -> None:
+    lead_received(notify_db, lead("a", email="maya@example.org"))
+    lead_received(notify_db, lead("b", email="maya.old@example.org"))
+    opt_out.opt_out(notify_db.uow(), "email", "maya.old@example.org", "one_click", NIGHT)
+    survivor = lead("a", email="maya@example.org")
+    event = LeadMerged(survivor_lead_id="a", merged_lead_ids=["b"], merged_at=NIGHT, lead=survivor)
+    notify_db.apply(lambda s, e, n: merge(s, e, n) or 0, event, NIGHT)
+    assert {r[0] for r in notify_db.rows("SELECT DISTINCT lead_id FROM deliveries")} == {"a"}
+    assert ("email", "maya@example.org", "*") in notify_db.rows(
+        "SELECT channel, address, message_type FROM opt_outs"
+    )
+    # An event about the merged lead reaches the survivor, and a late view of it changes nothing.
+    lead_received(notify_db, lead("b", email="maya.old@example.org"), NIGHT)
+    assert notify_db.rows("SELECT merged_into FROM contacts WHERE lead_id = 'b'") == [("a",)]
+    assert reminder(notify_db, "b", "r1", NIGHT) == 0  # survivor opted out of marketing
+
+
+def test_preferences_turn_single_message_types_off_and_on(notify_db: NotifyDatabase) -> None:
+    lead_received(notify_db, lead("l1", email="maya@example.org"))
+    opt_out.set_preferences(
+        notify_db.uow(), "email", "maya@example.org", ["welcome", "races_near_you"], NIGHT
+    )
+    with notify_db.uow() as uow:
+        prefs = opt_out.preferences(uow.session, "email", "maya@example.org")
+    assert prefs == {
+        "welcome": True,
+        "races_near_you": True,
+        "new_race_digest": False,
+        "deadline_reminder": False,
+    }
+    assert reminder(notify_db, "l1", "r1", NIGHT) == 0
+    opt_out.set_preferences(notify_db.uow(), "email", "maya@example.org", ["deadline_reminder"], NIGHT)
+    assert reminder(notify_db, "l1", "r2", NIGHT) == 1
+    announced = notify_db.rows("SELECT count(*) FROM outbox WHERE subject = 'notify.contact.opted_out.v1'")
+    assert announced == [(4,)]  # digest + reminder, then welcome + races near you
+
+
+def test_provider_delivery_reports_apply_once_in_any_order(notify_db: NotifyDatabase) -> None:
+    lead_received(notify_db, lead("hnl", phone="+18085550100", zip_code="96813", sms_ok=True))
+    sms = FakeSms()
+    run(notify_db.dispatcher(Clock(datetime(2026, 11, 27, 20, 0, tzinfo=UTC)), FakeEmail(), sms))
+    [(sid,)] = notify_db.rows("SELECT provider_message_id FROM deliveries WHERE channel = 'sms'")
+    later = NIGHT + timedelta(hours=20)
+    assert delivery_status(notify_db.uow(), sid, "delivered", None, later)
+    assert delivery_status(notify_db.uow(), sid, "sent", None, later)  # late, out of order: ignored
+    assert delivery_status(
+        notify_db.uow(), sid, "undelivered", "30005", later
+    )  # after a final state: ignored
+    assert notify_db.rows("SELECT status FROM deliveries WHERE channel = 'sms'") == [("delivered",)]
+    assert not delivery_status(notify_db.uow(), "SMunknown", "delivered", None, later)
