@@ -10,8 +10,9 @@ Starts NATS, a fresh database, notify and an SMTP server in its own process
 1. Throughput: publishes `--leads` new-lead events (`intake.lead.received.v1`,
    email consent given) as fast as JetStream takes them; each becomes one
    welcome email. Emails/s = leads / (last acceptance − first publish).
-2. Latency: publishes `matching.lead.matched.v1` for those leads at `--rate`
-   events/s for `--seconds`; latency = SMTP acceptance − publish time, per lead.
+2. Latency: publishes `matching.lead.matched.v1` for those leads at each of
+   `--rates` events/s for `--seconds`; latency = SMTP acceptance − publish
+   time, per lead.
 
 Checks every message arrived exactly once. Writes benchmarks/results/notify-<backend>.json.
 """
@@ -102,13 +103,16 @@ async def publish_leads(url: str, run_id: str, count: int) -> float:
     return began
 
 
-async def publish_matches(url: str, run_id: str, rate: float, seconds: float) -> dict[str, float]:
+async def publish_matches(
+    url: str, run_id: str, offset: int, rate: float, seconds: float
+) -> dict[str, float]:
     nc = await nats.connect(url)
     js = nc.jetstream()
     sent: dict[str, float] = {}
     began = time.perf_counter()
-    for i in range(int(rate * seconds)):
-        delay = began + i / rate - time.perf_counter()
+    for n in range(int(rate * seconds)):
+        i = offset + n
+        delay = began + n / rate - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
         event = LeadMatched(
@@ -156,9 +160,12 @@ def main() -> None:
     )
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--leads", type=int, default=20_000)
-    parser.add_argument("--rate", type=float, default=200)
+    parser.add_argument(
+        "--rates", default="100,200", help="offered matched events/s for the latency runs, comma-separated"
+    )
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--smtp-connections", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=2, help="notify serving processes")
     args = parser.parse_args()
     run_id = os.urandom(3).hex()
     harness = Harness(args.backend, "notify")
@@ -174,7 +181,7 @@ def main() -> None:
         time.sleep(1.0)
         harness.serve(
             port,
-            1,
+            args.workers,
             {
                 "RUNWAY_SMTP_HOST": "127.0.0.1",
                 "RUNWAY_SMTP_PORT": str(smtp_port),
@@ -193,22 +200,27 @@ def main() -> None:
             "emails_per_second": round(len(rows) / (last - began), 1),
         }
         print("throughput:", report["throughput"], flush=True)
-        sent = asyncio.run(publish_matches(harness.nats.url, run_id, args.rate, args.seconds))
-        rows = wait_for_count(log, "races_near_you", len(sent), timeout=300)
-        arrivals = {r: at for at, r, _ in rows}
-        latencies = [(arrivals[a] - t) * 1000 for a, t in sent.items() if a in arrivals]
-        counts = Counter(r for _, r, _ in rows)
-        report["latency"] = {
-            "offered_rate": args.rate,
-            "events": len(sent),
-            "emails": len(rows),
-            "sent_twice": sum(1 for c in counts.values() if c > 1),
-            "p50_ms": round(percentile(latencies, 50), 1),
-            "p95_ms": round(percentile(latencies, 95), 1),
-            "p99_ms": round(percentile(latencies, 99), 1),
-            "max_ms": round(max(latencies), 1),
-        }
-        print("latency:", report["latency"], flush=True)
+        report["latency"] = []
+        offset = 0
+        for rate in [float(r) for r in args.rates.split(",")]:
+            sent = asyncio.run(publish_matches(harness.nats.url, run_id, offset, rate, args.seconds))
+            offset += len(sent)
+            rows = [r for r in wait_for_count(log, "races_near_you", offset, timeout=300) if r[1] in sent]
+            arrivals = {r: at for at, r, _ in rows}
+            latencies = [(arrivals[a] - t) * 1000 for a, t in sent.items() if a in arrivals]
+            counts = Counter(r for _, r, _ in rows)
+            result = {
+                "offered_rate": rate,
+                "events": len(sent),
+                "emails": len(rows),
+                "sent_twice": sum(1 for c in counts.values() if c > 1),
+                "p50_ms": round(percentile(latencies, 50), 1),
+                "p95_ms": round(percentile(latencies, 95), 1),
+                "p99_ms": round(percentile(latencies, 99), 1),
+                "max_ms": round(max(latencies), 1),
+            }
+            report["latency"].append(result)
+            print("latency:", result, flush=True)
     finally:
         harness.close()
         if sink is not None:

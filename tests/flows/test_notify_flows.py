@@ -153,6 +153,17 @@ def test_unsubscribe_links_and_sms_keywords_stop_what_they_should_at_once(stack_
     reminders = mail(stack, "deadline_reminder")
     assert reminders[one_click] == 0 and reminders[confirm] == 1  # only the one from before the click
 
+    # The preference page (linked from every marketing email): one message type off.
+    text = races[control].get_body(("plain",)).get_content()
+    preferences_url = next(w for w in text.split() if "/v1/preferences/" in w)
+    page = httpx.get(preferences_url, timeout=10)
+    assert page.status_code == 200 and 'value="deadline_reminder" checked' in page.text
+    kept = {"types": ["welcome", "races_near_you", "new_race_digest"]}
+    saved = httpx.post(preferences_url, data=kept, timeout=10)
+    assert saved.status_code == 200 and "Saved" in saved.text
+    assert 'value="deadline_reminder" checked' not in saved.text
+    remind(stack, leads[control], "after-preferences")
+
     # SMS: STOP in any case stops every text at once; START brings them back.
     phone = "+16465550123"
     texter = f"sms-{uuid.uuid4().hex[:6]}@example.org"
@@ -191,10 +202,19 @@ def test_unsubscribe_links_and_sms_keywords_stop_what_they_should_at_once(stack_
     )
     assert forged.status_code == 403
 
+    admin = {"Authorization": "Bearer dev-admin-token"}
+    assert mail(stack, "deadline_reminder")[control] == 1  # the reminder turned off on the preference page
+    preview = httpx.get(
+        f"{stack.url('notify')}/v1/templates/deadline_reminder/preview", headers=admin, timeout=10
+    )
+    assert preview.status_code == 200
+    assert "Filing closes" in preview.json()["text"] and "STOP" in preview.json()["sms"]
+    assert httpx.get(f"{stack.url('notify')}/v1/templates/welcome/preview", timeout=10).status_code == 401
+
     log = httpx.get(
         f"{stack.url('notify')}/v1/notifications",
         params={"contact": phone},
-        headers={"Authorization": "Bearer dev-admin-token"},
+        headers=admin,
         timeout=10,
     )
     assert log.status_code == 200, log.text

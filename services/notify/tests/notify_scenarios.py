@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from runway_contracts.matching import RaceSummary
 from runway_eventbus.outbox import Outbox
 from runway_eventbus.unit_of_work import UnitOfWork
 from runway_notify.adapters import tables
+from runway_notify.adapters.mime import OutgoingEmail
 from runway_notify.adapters.templates import Templates
 from runway_notify.domain.outcomes import Accepted, Outcome
 from runway_notify.service_layer.composing import Composer
@@ -30,6 +32,10 @@ ORG = {
     "postal_address": "1 Main St, Lawrence, KS",
     "disclaimer": "Paid for by Runway.",
 }
+
+
+def parsed(message: OutgoingEmail) -> EmailMessage:
+    return message_from_bytes(message.data, policy=policy.default)  # type: ignore[return-value]
 
 
 class Clock:
@@ -47,12 +53,12 @@ class FakeEmail:
     sent: list[EmailMessage] = field(default_factory=list)
     script: list[Outcome] = field(default_factory=list)
 
-    async def send(self, message: EmailMessage) -> Outcome:
+    async def send(self, message: OutgoingEmail) -> Outcome:
         if self.script:
             outcome = self.script.pop(0)
             if not isinstance(outcome, Accepted):
                 return outcome
-        self.sent.append(message)
+        self.sent.append(parsed(message))
         return Accepted("primary")
 
 

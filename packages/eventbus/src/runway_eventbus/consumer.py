@@ -48,6 +48,9 @@ class Subscription:
     # Messages handled at once; more than one lets a handler group its writes
     # with other messages' (see group_commit.GroupCommit).
     max_workers: int = 1
+    # A pull returns when `batch_size` messages came or this many seconds passed,
+    # so it bounds the latency a partly filled batch adds when traffic is light.
+    max_wait: float = 1.0
 
 
 @dataclass
@@ -77,7 +80,7 @@ class ReliableConsumers:
             sub.subject,
             stream=JStream(sub.stream, declare=False),
             durable=sub.durable,
-            pull_sub=PullSub(batch_size=sub.batch_size, timeout=1.0),
+            pull_sub=PullSub(batch_size=sub.batch_size, timeout=sub.max_wait),
             ack_policy=AckPolicy.MANUAL,
             **({"max_workers": sub.max_workers} if sub.max_workers > 1 else {}),
         )

@@ -44,6 +44,9 @@ class Messaging:
             reconnect_time_wait=0.5,
             connect_timeout=2,
             logger=logging.getLogger("runway.faststream"),  # through the service's JSON log handler
+            # "Received"/"Processed" for every message: DEBUG, not INFO. At thousands of events a
+            # second they cost CPU and drown the log; runway_events_consumed counts them instead.
+            log_level=logging.DEBUG,
         )
         self._sessions = sessions
         self._outbox = outbox

@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from fastapi import FastAPI
+from sqlalchemy.orm import sessionmaker
 
+from runway_eventbus.group_commit import GroupCommit
+from runway_eventbus.unit_of_work import UnitOfWork
 from runway_notify.adapters import tables
 from runway_notify.adapters.sms import SmsAccount, SmsSender
 from runway_notify.adapters.smtp import EmailSender, SmtpServer
@@ -13,10 +16,11 @@ from runway_notify.adapters.templates import Templates
 from runway_notify.config import Settings
 from runway_notify.entrypoints import admin_http
 from runway_notify.entrypoints.http import router, sms_router
-from runway_notify.entrypoints.subscribers import subscriptions
+from runway_notify.entrypoints.subscribers import Received, subscriptions, write_events
 from runway_notify.service_layer.composing import Composer
 from runway_notify.service_layer.dispatcher import Dispatcher, DispatchSettings
 from runway_runtime.host import create_host, create_service_app
+from runway_storage import create_database_engine
 
 
 def email_sender(settings: Settings) -> EmailSender:
@@ -73,15 +77,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         "postal_address": settings.organization_postal_address,
         "disclaimer": settings.organization_disclaimer,
     }
+    # Every write of the queue (events queued, sends claimed and recorded) goes through one
+    # engine whose SQLite transactions take turns instead of polling for the lock.
+    writer_engine = create_database_engine(settings.database_url, immediate=True)
+    writer_sessions = sessionmaker(writer_engine, expire_on_commit=False)
+
+    def writer_uow() -> UnitOfWork:
+        return host.unit_of_work(writer_sessions)
+
+    event_writer: GroupCommit[Received, int] = GroupCommit(
+        writer_uow, write_events, name="notify-event-writer", max_batch=64
+    )
     host = create_host(
         "notify",
         settings,
         settings.database_url,
         tables.outbox,
-        subscriptions=lambda h: subscriptions(h, org, settings.notify_digest_hour, lambda: dispatcher.wake()),
+        subscriptions=lambda h: subscriptions(
+            event_writer, org, settings.notify_digest_hour, lambda: dispatcher.wake()
+        ),
     )
     dispatcher = Dispatcher(
-        host.unit_of_work,
+        writer_uow,
         composer,
         email_sender(settings),
         sms_sender(settings),
@@ -91,12 +108,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             poll_interval=settings.notify_dispatch_poll_seconds,
             give_up_after=timedelta(hours=settings.notify_give_up_after_hours),
         ),
+        registry=host.registry,
     )
     app = create_service_app(
         host, title="Runway notify", description="Email and SMS, with consent, at the right hour, once."
     )
-    host.on_start.append(dispatcher.start)
-    host.on_stop.append(dispatcher.stop)
+    host.on_start += [event_writer.start, dispatcher.start]
+    host.on_stop += [event_writer.stop, dispatcher.stop, writer_engine.dispose]
     app.state.settings = settings
     app.state.composer = composer
     app.include_router(router)

@@ -1,6 +1,8 @@
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from notify_scenarios import parsed
 from twilio.request_validator import RequestValidator
 
 from runway_notify.adapters.templates import Templates
@@ -138,7 +140,8 @@ def claimed(message_type: str, context: dict[str, object], transactional: bool) 
 @pytest.mark.parametrize("message_type", sorted(types.ALL))
 def test_every_template_renders_both_parts_and_the_right_headers(message_type: str) -> None:
     mt = types.ALL[message_type]
-    message = composer().email(claimed(message_type, SAMPLES[message_type], mt.transactional))
+    outgoing = composer().email(claimed(message_type, SAMPLES[message_type], mt.transactional))
+    message = parsed(outgoing)
     assert {part.get_content_type() for part in message.iter_parts()} == {"text/plain", "text/html"}
     assert message["Message-ID"] == "<m1@runway.notify>"
     text = message.get_body(("plain",)).get_content()
@@ -146,7 +149,7 @@ def test_every_template_renders_both_parts_and_the_right_headers(message_type: s
     if mt.transactional:
         assert "List-Unsubscribe" not in message
     else:
-        raw = message.as_bytes()
+        raw = outgoing.data
         assert b"List-Unsubscribe: <https://runway.example/" + b"x" * 60 + b"/v1/unsubscribe/" in raw
         assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         assert "/v1/preferences/" in text
@@ -159,7 +162,19 @@ def test_html_escapes_what_people_typed_and_the_receipt_carries_the_disclaimer()
     delivery = claimed(
         "donation_receipt", {**SAMPLES["donation_receipt"], "first_name": "<script>x</script>"}, True
     )
-    message = composer().email(delivery)
+    message = parsed(composer().email(delivery))
     assert "&lt;script&gt;" in message.get_body(("html",)).get_content()
     assert "Paid for by Runway." in message.get_body(("plain",)).get_content()
     assert "25.00 USD" in message["Subject"]
+
+
+def test_non_ascii_names_subjects_and_addresses_survive_the_trip() -> None:
+    delivery = claimed("welcome", {**SAMPLES["welcome"], "first_name": "José Ñúñez"}, False)
+    outgoing = composer().email(delivery)
+    assert outgoing.data.isascii() and not outgoing.utf8  # RFC 2047 words and quoted-printable
+    message = parsed(outgoing)
+    assert message["Subject"] == "Welcome to Runway, José Ñúñez"
+    assert "José Ñúñez" in message.get_body(("plain",)).get_content()
+    assert "José Ñúñez" in message.get_body(("html",)).get_content()
+    utf8 = composer().email(replace(delivery, recipient="josé@example.org"))
+    assert utf8.utf8 and parsed(utf8)["To"] == "josé@example.org"

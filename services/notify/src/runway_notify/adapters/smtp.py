@@ -15,10 +15,10 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
-from email.message import EmailMessage
 
 import aiosmtplib
 
+from runway_notify.adapters.mime import OutgoingEmail
 from runway_notify.domain.outcomes import Accepted, Outcome, Rejected, TryLater
 
 # Replies that say the mailbox does not exist or the address is malformed (RFC 5321 §4.2.2).
@@ -55,13 +55,18 @@ class SmtpConnections:
             timeout=s.timeout,
         )
 
-    async def send(self, message: EmailMessage) -> None:
+    async def send(self, message: OutgoingEmail) -> None:
         async with self._slots:
             client = self._idle.pop() if self._idle else self._client()
             try:
                 if not client.is_connected:
                     await client.connect()
-                await client.send_message(message)
+                await client.sendmail(
+                    message.envelope_from,
+                    [message.recipient],
+                    message.data,
+                    mail_options=["SMTPUTF8"] if message.utf8 else (),
+                )
             except aiosmtplib.SMTPRecipientsRefused:
                 await _reset(client)  # the connection is still good after a refused recipient
                 self._idle.append(client)
@@ -139,14 +144,14 @@ class EmailSender:
             return False
         return True
 
-    async def _try(self, route: str, message: EmailMessage) -> Outcome:
+    async def _try(self, route: str, message: OutgoingEmail) -> Outcome:
         try:
             await self._pool(route).send(message)
         except Exception as error:  # noqa: BLE001 - every failure becomes an outcome
             return classify(error, route)
         return Accepted(route)
 
-    async def send(self, message: EmailMessage) -> Outcome:
+    async def send(self, message: OutgoingEmail) -> Outcome:
         has_fallback = self._servers["fallback"] is not None
         if has_fallback and self._primary_resting():
             return await self._try("fallback", message)

@@ -41,6 +41,7 @@ class Templates:
             undefined=StrictUndefined,
             trim_blocks=True,
             lstrip_blocks=True,
+            auto_reload=False,  # templates ship with the code: no stat() of each file per message
         )
         self._env.filters |= {"money": money, "day": day, "short_day": short_day}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from email import message_from_bytes, policy
 from typing import Annotated, Any, Literal
 
 import anyio
@@ -69,7 +70,7 @@ async def preview(
         attempts=0,
         created_at=datetime.now(UTC),
     )
-    email = composer.email(delivery)
+    email = message_from_bytes(composer.email(delivery).data, policy=policy.default)
     text = email.get_body(("plain",)).get_content()
     html = email.get_body(("html",)).get_content()
     sms = composer.sms(delivery) if "sms" in mt.channels else None

@@ -1,23 +1,27 @@
-"""Notify's event subscribers: translate the contract, queue messages in one transaction with the inbox.
+"""Notify's event subscribers: translate the contract, hand the event to the event writer.
 
-Sending happens in the dispatcher, woken as soon as a handler queued something.
+The writer queues each event's messages in one transaction with its inbox row,
+grouping many events into one commit (group commit); the dispatcher, woken as
+soon as something was queued, sends.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import anyio
+from opentelemetry import context, propagate
 from sqlalchemy.orm import Session
 
 from runway_contracts import CloudEvent, Event, donations, intake, matching, streams
 from runway_eventbus.consumer import Subscription
+from runway_eventbus.group_commit import GroupCommit
 from runway_eventbus.inbox import Inbox
+from runway_eventbus.unit_of_work import UnitOfWork
 from runway_notify.adapters import tables
 from runway_notify.service_layer import contacts, messages
-from runway_runtime.host import ServiceHost
 
 LEAD_RECEIVED = "notify-lead-received-v1"
 LEAD_MERGED = "notify-lead-merged-v1"
@@ -28,46 +32,52 @@ CONTRIBUTION_SUCCEEDED = "notify-contrib-succeeded-v1"
 CONTRIBUTION_FAILED = "notify-contrib-failed-v1"
 RECURRING_CANCELED = "notify-recurring-canceled-v1"
 
-Queue = Callable[[Session, Any, datetime], int]
+Plan = Callable[[Session, Any, datetime], int]
 
 
-def subscriptions(
-    host: ServiceHost, org: dict[str, str], digest_hour: int, wake_dispatcher: Callable[[], None]
-) -> list[Subscription]:
-    def handled_once(durable: str, queue: Queue) -> Callable[[CloudEvent, Event], Any]:
-        inbox = Inbox(tables.inbox, durable)
+@dataclass(frozen=True)
+class Received:
+    """One event for the writer: what to do with it and under which consumer's inbox."""
 
-        def apply(event_id: str, event: Event) -> int:
-            with host.unit_of_work() as uow:
-                if not inbox.first_delivery(uow.session, event_id):
-                    return 0
-                queued = queue(uow.session, event, datetime.now(UTC))
-                uow.commit()
-                return queued
+    inbox: Inbox
+    event_id: str
+    event: Event
+    plan: Plan
+    trace: dict[str, str]  # the consumer span's context: queued messages continue its trace
 
-        async def handle(envelope: CloudEvent, event: Event) -> None:
-            if await anyio.to_thread.run_sync(apply, envelope.id, event):
-                wake_dispatcher()
 
-        return handle
+def write_events(uow: UnitOfWork, batch: list[Received]) -> list[int]:
+    """Each event's messages and inbox row, in the caller's transaction; how many were queued each."""
+    now = datetime.now(UTC)
+    queued = []
+    for item in batch:
+        if not item.inbox.first_delivery(uow.session, item.event_id):
+            queued.append(0)  # a redelivery: done before
+            continue
+        token = context.attach(propagate.extract(item.trace))
+        try:
+            queued.append(item.plan(uow.session, item.event, now))
+        finally:
+            context.detach(token)
+    return queued
 
+
+def plans(org: dict[str, str], digest_hour: int) -> list[tuple[str, str, str, Plan]]:
     def merged(session: Session, event: Any, now: datetime) -> int:
         contacts.merge(session, event, now)
         return 0
 
-    def with_org(plan: Callable[..., int]) -> Queue:
+    def with_org(plan: Callable[..., int]) -> Plan:
         return lambda session, event, now: plan(session, event, now, org)
 
-    routes: list[tuple[str, str, str, Queue]] = [
+    def digest(session: Session, event: Any, now: datetime) -> int:
+        return messages.race_nearby(session, event, now, org, digest_hour)
+
+    return [
         (streams.INTAKE, LEAD_RECEIVED, intake.LEAD_RECEIVED, with_org(messages.lead_received)),
         (streams.INTAKE, LEAD_MERGED, intake.LEAD_MERGED, merged),
         (streams.MATCHING, LEAD_MATCHED, matching.LEAD_MATCHED, with_org(messages.races_near_you)),
-        (
-            streams.MATCHING,
-            RACE_NEARBY,
-            matching.LEAD_RACE_NEARBY,
-            lambda session, event, now: messages.race_nearby(session, event, now, org, digest_hour),
-        ),
+        (streams.MATCHING, RACE_NEARBY, matching.LEAD_RACE_NEARBY, digest),
         (
             streams.MATCHING,
             DEADLINE_APPROACHING,
@@ -93,7 +103,30 @@ def subscriptions(
             with_org(messages.plan_canceled),
         ),
     ]
+
+
+def subscriptions(
+    writer: GroupCommit[Received, int],
+    org: dict[str, str],
+    digest_hour: int,
+    wake_dispatcher: Callable[[], None],
+) -> list[Subscription]:
+    def handler(durable: str, plan: Plan) -> Callable[[CloudEvent, Event], Any]:
+        inbox = Inbox(tables.inbox, durable)
+
+        async def handle(envelope: CloudEvent, event: Event) -> None:
+            trace: dict[str, str] = {}
+            propagate.inject(trace)
+            if await writer.write(Received(inbox, envelope.id, event, plan, trace)):
+                wake_dispatcher()
+
+        return handle
+
     return [
-        Subscription(stream, durable, subject, handled_once(durable, queue))
-        for stream, durable, subject, queue in routes
+        # Many events in flight at once, so the writer can commit them together; a pull waits
+        # at most 0.1 s for its batch to fill, so a message is not held back when traffic is light.
+        Subscription(
+            stream, durable, subject, handler(durable, plan), batch_size=64, max_workers=32, max_wait=0.1
+        )
+        for stream, durable, subject, plan in plans(org, digest_hour)
     ]

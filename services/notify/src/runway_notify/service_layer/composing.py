@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import email.policy
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Any
 
+from runway_notify.adapters.mime import OutgoingEmail, build
 from runway_notify.adapters.templates import Templates
 from runway_notify.domain.unsubscribe_tokens import make_token
-
-# RFC 5322 allows 998-character lines; folding earlier would RFC 2047-encode the
-# List-Unsubscribe URL, which mailbox providers then cannot use.
-MAIL_POLICY = email.policy.SMTP.clone(max_line_length=998)
 
 
 @dataclass(frozen=True)
@@ -34,10 +29,11 @@ class Claimed:
     message_id: str | None
     attempts: int
     created_at: datetime
+    due_at: datetime | None = None
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any], context: dict[str, Any] | None = None) -> Claimed:
-        created = row["created_at"]
+        created, due = _utc(row["created_at"]), row.get("due_at")
         return cls(
             id=row["id"],
             claim_token=row["claim_token"] or "",
@@ -50,9 +46,14 @@ class Claimed:
             context=context if context is not None else dict(row["context"]),
             message_id=row["message_id"],
             attempts=row["attempts"],
-            # SQLite hands datetimes back without their zone; every one Runway stores is UTC.
-            created_at=created if created.tzinfo else created.replace(tzinfo=UTC),
+            created_at=created,
+            due_at=_utc(due) if due else None,
         )
+
+
+def _utc(moment: datetime) -> datetime:
+    # SQLite hands datetimes back without their zone; every one Runway stores is UTC.
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class Composer:
@@ -69,23 +70,22 @@ class Composer:
             "preferences_url": f"{self._base}/v1/preferences/{token}",
         }
 
-    def email(self, delivery: Claimed) -> EmailMessage:
+    def email(self, delivery: Claimed) -> OutgoingEmail:
         links = self.links("email", delivery.recipient)
         context = {**delivery.context, **links, "transactional": delivery.transactional}
         subject, text, html = self._templates.render(delivery.message_type, context)
-        message = EmailMessage(policy=MAIL_POLICY)
-        message["From"] = self._sender
-        message["To"] = delivery.recipient
-        message["Subject"] = subject
-        message["Date"] = formatdate(localtime=False)
-        message["Message-ID"] = delivery.message_id
-        message["X-Runway-Message-Type"] = delivery.message_type
+        headers = [
+            ("Subject", subject),
+            ("Date", formatdate(localtime=False)),
+            ("Message-ID", delivery.message_id or ""),
+            ("X-Runway-Message-Type", delivery.message_type),
+        ]
         if not delivery.transactional:  # RFC 8058 one-click unsubscribe on every marketing message
-            message["List-Unsubscribe"] = f"<{links['unsubscribe_url']}>"
-            message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-        message.set_content(text)
-        message.add_alternative(html, subtype="html")
-        return message
+            headers += [
+                ("List-Unsubscribe", f"<{links['unsubscribe_url']}>"),
+                ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
+            ]
+        return build(self._sender, delivery.recipient, headers, text, html)
 
     def sms(self, delivery: Claimed) -> str:
         return self._templates.render_sms(delivery.message_type, delivery.context)

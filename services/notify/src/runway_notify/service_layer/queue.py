@@ -26,20 +26,16 @@ from runway_storage import insert_if_absent
 TRACE_KEY = "_trace"
 
 
-def is_suppressed(session: Session, channel: str, address: str) -> bool:
-    found = session.execute(
-        sa.select(suppressions.c.reason).where(
-            suppressions.c.channel == channel, suppressions.c.address == address
-        )
-    ).first()
-    return found is not None
-
-
-def opted_out_of(session: Session, channel: str, address: str) -> set[str]:
-    rows = session.execute(
-        sa.select(opt_outs.c.message_type).where(opt_outs.c.channel == channel, opt_outs.c.address == address)
-    ).scalars()
-    return set(rows)
+def blocks(session: Session, channel: str, address: str) -> tuple[bool, set[str]]:
+    """Whether the address is suppressed on the channel, and the marketing types it opted out of."""
+    suppressed = sa.select(sa.literal("*suppressed*").label("kind")).where(
+        suppressions.c.channel == channel, suppressions.c.address == address
+    )
+    opted = sa.select(opt_outs.c.message_type.label("kind")).where(
+        opt_outs.c.channel == channel, opt_outs.c.address == address
+    )
+    kinds = set(session.execute(sa.union_all(suppressed, opted)).scalars())
+    return "*suppressed*" in kinds, kinds - {"*suppressed*"}
 
 
 def enqueue(
@@ -52,18 +48,10 @@ def enqueue(
     not_before: datetime | None = None,
 ) -> bool:
     """True if the message was queued for sending (False: already known, or not allowed)."""
-    message_type = ALL[note.message_type]
-    reason = None
-    if note.recipient:
-        reason = reason_not_to_send(
-            message_type,
-            note.recipient,
-            consent,
-            is_suppressed(session, note.channel, note.recipient),
-            opted_out_of(session, note.channel, note.recipient),
-        )
-    else:
+    if not note.recipient:
         return False  # nowhere to send it: nothing to record against
+    suppressed, opted_out_of = blocks(session, note.channel, note.recipient)
+    reason = reason_not_to_send(ALL[note.message_type], note.recipient, consent, suppressed, opted_out_of)
     due = max(now, not_before or now)
     if note.channel == "sms":
         due = quiet_hours.next_allowed(due, time_zone)
