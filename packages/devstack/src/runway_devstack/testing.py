@@ -232,6 +232,8 @@ class Stack:
         self.actblue_credentials = ("actblue-test", uuid.uuid4().hex)
         self.anedot_secret = "anedot_test_" + uuid.uuid4().hex
         self.processes: dict[str, ManagedProcess] = {}
+        # Per-service settings a test adds (before starting that service).
+        self.extra_env: dict[str, dict[str, str]] = {}
         self.definitions = root / "jetstream.json"
         spec = json.loads(DEFINITIONS.read_text())
         spec["consumer_defaults"] |= TEST_CONSUMER_TIMING
@@ -262,6 +264,7 @@ class Stack:
                 "RUNWAY_OTEL_EXPORTER_OTLP_ENDPOINT": self.collector.url,
                 "OTEL_BSP_SCHEDULE_DELAY": "100",
             }
+        env |= self.extra_env.get(service, {})
         return env
 
     def log_tail(self, service: str, lines: int = 40) -> str:

@@ -8,6 +8,8 @@ from runway_runtime.settings import CommonSettings
 class Settings(CommonSettings):
     matching_database_url: str | None = None
     matching_port: int = 8002
+    matching_reminder_days: list[int] = [14, 7, 1]  # days before filing closes
+    matching_reminder_poll_seconds: float = 30.0
 
     @property
     def database_url(self) -> str:

@@ -71,5 +71,28 @@ lead_locations = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+# Which leads live in which division: the index reverse matching reads (no scan of leads).
+lead_divisions = sa.Table(
+    "lead_divisions",
+    metadata,
+    sa.Column("division_id", sa.String(300), primary_key=True),
+    sa.Column("lead_id", sa.String(36), primary_key=True),
+    sa.Index("ix_lead_divisions_lead", "lead_id"),
+)
+
+# The persisted schedule of filing-deadline reminders: one row per lead, race and offset.
+reminders = sa.Table(
+    "reminders",
+    metadata,
+    sa.Column("lead_id", sa.String(36), primary_key=True),
+    sa.Column("race_id", sa.String(64), primary_key=True),
+    sa.Column("days_before", sa.Integer, primary_key=True),
+    sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("race", sa.JSON, nullable=False),  # the race as shown to this person, when matched
+    sa.Column("status", sa.String(12), nullable=False),  # scheduled, sent, void
+    sa.Column("sent_at", sa.DateTime(timezone=True)),
+    sa.Index("ix_reminders_due", "status", "due_at"),
+)
+
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)

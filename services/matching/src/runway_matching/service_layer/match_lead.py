@@ -9,16 +9,26 @@ from runway_contracts.matching import LeadMatched
 from runway_eventbus.inbox import Inbox
 from runway_eventbus.unit_of_work import UnitOfWork
 from runway_matching.adapters.geography_index import GeographyIndex
-from runway_matching.adapters.tables import lead_locations, lead_matches
+from runway_matching.adapters.tables import lead_divisions, lead_locations, lead_matches
 from runway_matching.domain.races import Person
+from runway_matching.domain.reminders import DEFAULT_OFFSETS
 from runway_matching.service_layer.race_finder import find_races
+from runway_matching.service_layer.reminders import schedule
 from runway_storage import insert_many_if_absent, upsert
 
 TOP_RACES = 10
+# Filing-deadline reminders go for the best few races only: three reminders for each of ten
+# races would be thirty messages, which is how people learn to unsubscribe.
+REMINDED_RACES = 3
 
 
 def match_lead(
-    event_id: str, event: LeadReceived, uow: UnitOfWork, inbox: Inbox, geography: GeographyIndex
+    event_id: str,
+    event: LeadReceived,
+    uow: UnitOfWork,
+    inbox: Inbox,
+    geography: GeographyIndex,
+    reminder_offsets: tuple[int, ...] = DEFAULT_OFFSETS,
 ) -> bool:
     """Returns False when this event was already handled (a redelivery)."""
     with uow:
@@ -39,12 +49,23 @@ def match_lead(
             "updated_at": now,
         }
         upsert(session, lead_locations, location_row, key=["lead_id"])
+        session.execute(lead_divisions.delete().where(lead_divisions.c.lead_id == lead.lead_id))
+        insert_many_if_absent(
+            session,
+            lead_divisions,
+            [
+                {"division_id": d, "lead_id": lead.lead_id}
+                for d in dict.fromkeys(location_row["division_ids"])
+            ],
+        )
         top = ranked[:TOP_RACES]
         insert_many_if_absent(
             session,
             lead_matches,
             [{"lead_id": lead.lead_id, "race_id": r.race.race_id, "matched_at": now} for r in top],
         )
+        for race in top[:REMINDED_RACES]:
+            schedule(session, lead.lead_id, race.summary(), reminder_offsets, now)
         uow.outbox.stage(
             session,
             LeadMatched(

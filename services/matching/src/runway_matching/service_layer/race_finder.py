@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -43,10 +44,8 @@ def _as_utc(value: datetime | None) -> datetime | None:
     return value
 
 
-def races_in(session: Session, division_ids: list[str]) -> list[Race]:
-    if not division_ids:
-        return []
-    query = (
+def _race_query() -> sa.Select[tuple[object, ...]]:
+    return (
         sa.select(
             races.c.id,
             positions.c.name,
@@ -62,12 +61,22 @@ def races_in(session: Session, division_ids: list[str]) -> list[Race]:
         )
         .join(positions, positions.c.id == races.c.position_id)
         .join(elections, elections.c.id == races.c.election_id)
-        .where(races.c.division_id.in_(division_ids))
     )
-    return [
-        Race(r[0], r[1], r[2], r[3], r[4], r[5], _as_utc(r[6]), r[7], r[8], r[9], r[10])
-        for r in session.execute(query)
-    ]
+
+
+def _race(r: Any) -> Race:
+    return Race(r[0], r[1], r[2], r[3], r[4], r[5], _as_utc(r[6]), r[7], r[8], r[9], r[10])
+
+
+def races_in(session: Session, division_ids: list[str]) -> list[Race]:
+    if not division_ids:
+        return []
+    return [_race(r) for r in session.execute(_race_query().where(races.c.division_id.in_(division_ids)))]
+
+
+def race_by_id(session: Session, race_id: str) -> Race | None:
+    row = session.execute(_race_query().where(races.c.id == race_id)).first()
+    return _race(row) if row else None
 
 
 def find_races(

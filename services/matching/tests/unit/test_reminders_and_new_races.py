@@ -1,0 +1,197 @@
+"""Reverse matching and the reminder schedule on SQLite and PostgreSQL, with a controlled clock."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.orm import sessionmaker
+
+from runway_contracts.intake import LeadReceived, LeadView
+from runway_devstack.testing import Databases, require_backend
+from runway_eventbus.inbox import Inbox
+from runway_eventbus.outbox import Outbox
+from runway_eventbus.unit_of_work import UnitOfWork
+from runway_matching.adapters import tables
+from runway_matching.adapters.geography_index import GeographyIndex
+from runway_matching.service_layer.catalog import NewRace, add_race
+from runway_matching.service_layer.match_lead import match_lead
+from runway_matching.service_layer.reminders import ReminderScheduler, send_due
+from runway_matching.service_layer.reverse_matching import announce_race
+from runway_storage import create_database_engine, upgrade_to_head
+
+MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
+NOW = datetime(2027, 3, 1, 15, 0, tzinfo=UTC)
+DOUGLAS = "ocd-division/country:us/state:ks/county:douglas"
+OFFSETS = (14, 7, 1)
+
+
+class MatchingDatabase:
+    def __init__(self, url: str) -> None:
+        self.engine = create_database_engine(url)
+        upgrade_to_head(self.engine, MIGRATIONS)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.outbox = Outbox(tables.outbox, source="/runway/matching")
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.sessions, self.outbox, lambda: None)
+
+    def events(self, subject: str) -> list[dict[str, object]]:
+        with self.engine.connect() as c:
+            bodies = c.execute(
+                sa.select(tables.outbox.c.body).where(tables.outbox.c.subject == subject)
+            ).scalars()
+            return [json.loads(b)["data"] for b in bodies]
+
+    def clear(self) -> None:
+        with self.engine.begin() as c:
+            for table in reversed(tables.metadata.sorted_tables):
+                c.execute(table.delete())
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def shared_db(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[MatchingDatabase]:
+    require_backend(request.param)
+    databases = Databases(request.param, tmp_path_factory.mktemp(request.param))
+    db = MatchingDatabase(databases.urls["matching"])
+    yield db
+    db.engine.dispose()
+    databases.drop()
+
+
+@pytest.fixture
+def db(shared_db: MatchingDatabase) -> MatchingDatabase:
+    shared_db.clear()
+    return shared_db
+
+
+@pytest.fixture(scope="module")
+def geography() -> GeographyIndex:
+    return GeographyIndex.load()
+
+
+def new_race(
+    source_id: str,
+    division_id: str = DOUGLAS,
+    closes: datetime | None = NOW + timedelta(days=30),
+    minimum_age: int | None = 18,
+) -> NewRace:
+    return NewRace(
+        source="test",
+        source_id=source_id,
+        office_name=f"Douglas County Commission {source_id}",
+        office_type="county_commission",
+        level="county",
+        division_id=division_id,
+        division_name="Douglas County",
+        seats=1,
+        partisan=True,
+        minimum_age=minimum_age,
+        election_name="Kansas general election",
+        election_date=date(2027, 11, 2),
+        filing_closes=closes,
+    )
+
+
+def receive(
+    db: MatchingDatabase, geography: GeographyIndex, lead_id: str, zip_code: str, birth: date | None = None
+) -> None:
+    event = LeadReceived(
+        submission_id=str(uuid.uuid4()),
+        form_key="signup",
+        is_new_lead=True,
+        received_at=NOW,
+        lead=LeadView(lead_id=lead_id, postal_code=zip_code, birth_date=birth),
+    )
+    assert match_lead(str(uuid.uuid4()), event, db.uow(), Inbox(tables.inbox, "test"), geography, OFFSETS)
+
+
+def test_a_new_race_reaches_each_eligible_lead_in_its_division_once(
+    db: MatchingDatabase, geography: GeographyIndex
+) -> None:
+    receive(db, geography, "lawrence", "66044", date(1990, 1, 1))
+    receive(db, geography, "too-young", "66044", date(2010, 6, 1))  # 17 on election day
+    receive(db, geography, "kansas-city-mo", "64105", date(1990, 1, 1))
+    race_id, created = add_race(db.uow(), new_race("c1"), NOW)
+    assert created
+    assert add_race(db.uow(), new_race("c1"), NOW) == (race_id, False)  # the same source id: an update
+    [published] = db.events("matching.race.published.v1")
+    assert published["race"]["race_id"] == race_id
+
+    assert announce_race(db.uow(), race_id, geography, NOW, OFFSETS) == 1
+    assert announce_race(db.uow(), race_id, geography, NOW, OFFSETS) == 0  # a redelivered event
+    [nearby] = db.events("matching.lead.race_nearby.v1")
+    assert nearby["lead_id"] == "lawrence"
+    assert "Douglas County" in nearby["race"]["reason"] and "partisan" in nearby["race"]["reason"]
+
+
+def test_a_race_whose_filing_has_closed_reaches_nobody(
+    db: MatchingDatabase, geography: GeographyIndex
+) -> None:
+    receive(db, geography, "lawrence", "66044")
+    race_id, _ = add_race(db.uow(), new_race("closed", closes=NOW - timedelta(hours=1)), NOW)
+    assert announce_race(db.uow(), race_id, geography, NOW, OFFSETS) == 0
+
+
+def test_reminders_go_at_each_offset_once_and_survive_a_restart(
+    db: MatchingDatabase, geography: GeographyIndex
+) -> None:
+    receive(db, geography, "lawrence", "66044")
+    closes = NOW + timedelta(days=20)
+    race_id, _ = add_race(db.uow(), new_race("r", closes=closes), NOW)
+    announce_race(db.uow(), race_id, geography, NOW, OFFSETS)
+    with db.engine.connect() as c:
+        due = c.execute(
+            sa.select(tables.reminders.c.days_before).where(tables.reminders.c.race_id == race_id)
+        ).scalars()
+        assert sorted(due) == [1, 7, 14]
+
+    assert send_due(db.uow(), closes - timedelta(days=14, minutes=1)) == 0
+    assert send_due(db.uow(), closes - timedelta(days=14)) == 1
+    assert send_due(db.uow(), closes - timedelta(days=13)) == 0  # sent: never again
+    # A "restart": nothing in memory; the next process reads the same schedule.
+    assert send_due(db.uow(), closes - timedelta(hours=20)) == 2  # 7 days and 1 day, both due now
+    reminders = [e for e in db.events("matching.deadline.approaching.v1") if e["race"]["race_id"] == race_id]
+    assert sorted(e["days_left"] for e in reminders) == [1, 1, 14]
+    assert send_due(db.uow(), closes + timedelta(days=1)) == 0
+
+
+def test_two_schedulers_never_send_the_same_reminder(db: MatchingDatabase, geography: GeographyIndex) -> None:
+    for n in range(20):
+        receive(db, geography, f"lead-{n}", "66044")
+    closes = NOW + timedelta(days=3)
+    race_id, _ = add_race(db.uow(), new_race("twice", closes=closes), NOW)
+    announce_race(db.uow(), race_id, geography, NOW, OFFSETS)
+    at = closes - timedelta(hours=23)
+    schedulers = [ReminderScheduler(db.uow, 0.01, clock=lambda: at) for _ in range(3)]
+    for s in schedulers:
+        s.start()
+    deadline = datetime.now(UTC) + timedelta(seconds=20)
+    while len(db.events("matching.deadline.approaching.v1")) < 20 and datetime.now(UTC) < deadline:
+        pass
+    for s in schedulers:
+        s.stop()
+    sent = [e["lead_id"] for e in db.events("matching.deadline.approaching.v1")]
+    assert sorted(sent) == sorted(f"lead-{n}" for n in range(20))  # each once, none twice
+
+
+def test_a_moved_deadline_moves_its_reminders_and_a_removed_one_voids_them(
+    db: MatchingDatabase, geography: GeographyIndex
+) -> None:
+    receive(db, geography, "lawrence", "66044")
+    closes = NOW + timedelta(days=10)
+    race_id, _ = add_race(db.uow(), new_race("moving", closes=closes), NOW)
+    announce_race(db.uow(), race_id, geography, NOW, OFFSETS)
+    later = closes + timedelta(days=5)
+    add_race(db.uow(), new_race("moving", closes=later), NOW)  # the filing period was extended
+    assert send_due(db.uow(), closes - timedelta(days=7)) == 0  # not at the old time
+    assert send_due(db.uow(), later - timedelta(days=7)) == 1
+    [event] = db.events("matching.deadline.approaching.v1")
+    assert event["days_left"] == 7
