@@ -125,7 +125,7 @@ async def _signed_form(request: Request) -> dict[str, str]:
 
 
 def _twiml(text: str | None) -> Response:
-    body = f"<Message>{html.escape(text)}</Message>" if text else ""
+    body = f"<Message>{html.escape(text, quote=False)}</Message>" if text else ""
     return Response(
         f'<?xml version="1.0" encoding="UTF-8"?><Response>{body}</Response>', media_type="text/xml"
     )
