@@ -123,8 +123,9 @@ def subscriptions(
         return handle
 
     return [
-        # Many events in flight at once, so the writer can commit them together; a pull waits
-        # at most 0.1 s for its batch to fill, so a message is not held back when traffic is light.
+        # Many events in flight at once, so the writer can commit them together. A pull waits at
+        # most 0.1 s for its batch to fill (nats-py waits for a full batch), so light traffic is
+        # not held back; the idle cost is ten small fetches a second per durable (~4 % of a core).
         Subscription(
             stream, durable, subject, handler(durable, plan), batch_size=64, max_workers=32, max_wait=0.1
         )
