@@ -32,12 +32,21 @@ def reason_not_to_send(
     """
     if not address:
         return NO_ADDRESS
+    if not message_type.transactional and not consent_granted(consent) and not suppressed:
+        return NO_CONSENT
+    return reason_blocked(message_type, suppressed, opted_out_of)
+
+
+def reason_blocked(message_type: MessageType, suppressed: bool, opted_out_of: Collection[str]) -> str | None:
+    """What may have changed since a message was queued: a suppression or an opt-out.
+
+    Checked again just before sending, so a STOP or an unsubscribe that arrives
+    while a message waits wins.
+    """
     if suppressed:
         return SUPPRESSED
     if message_type.transactional:
         return None
-    if not consent_granted(consent):
-        return NO_CONSENT
     if EVERY_MARKETING_TYPE in opted_out_of or message_type.name in opted_out_of:
         return OPTED_OUT
     return None

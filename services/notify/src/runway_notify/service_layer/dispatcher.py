@@ -37,10 +37,10 @@ from runway_contracts.notify import NotificationFailed, NotificationSent
 from runway_eventbus.unit_of_work import UnitOfWork
 from runway_notify.adapters.tables import deliveries, delivery_attempts, opt_outs, suppressions
 from runway_notify.domain import quiet_hours
-from runway_notify.domain.message_types import EVERY_MARKETING_TYPE, NEW_RACE_DIGEST
+from runway_notify.domain.message_types import ALL, NEW_RACE_DIGEST
 from runway_notify.domain.outcomes import Accepted, Outcome, Rejected, TryLater
 from runway_notify.domain.retries import backoff
-from runway_notify.domain.rules import OPTED_OUT, SUPPRESSED
+from runway_notify.domain.rules import reason_blocked
 from runway_notify.service_layer.composing import Claimed, Composer
 from runway_notify.service_layer.messages import digest_races
 from runway_notify.service_layer.queue import TRACE_KEY
@@ -181,12 +181,10 @@ def _blocked(session: Session, rows: Any) -> dict[tuple[str, str, str], str]:
     reasons = {}
     for row in rows:
         where = (row["channel"], row["recipient"])
-        if where in suppressed:
-            reasons[(*where, row["message_type"])] = SUPPRESSED
-        elif not row["transactional"] and (
-            (*where, EVERY_MARKETING_TYPE) in opted or (*where, row["message_type"]) in opted
-        ):
-            reasons[(*where, row["message_type"])] = OPTED_OUT
+        opted_out_of = {kind for channel, address, kind in opted if (channel, address) == where}
+        reason = reason_blocked(ALL[row["message_type"]], where in suppressed, opted_out_of)
+        if reason:
+            reasons[(*where, row["message_type"])] = reason
     return reasons
 
 
