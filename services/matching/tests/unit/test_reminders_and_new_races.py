@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -175,7 +176,7 @@ def test_two_schedulers_never_send_the_same_reminder(db: MatchingDatabase, geogr
         s.start()
     deadline = datetime.now(UTC) + timedelta(seconds=20)
     while len(db.events("matching.deadline.approaching.v1")) < 20 and datetime.now(UTC) < deadline:
-        pass
+        time.sleep(0.05)
     for s in schedulers:
         s.stop()
     sent = [e["lead_id"] for e in db.events("matching.deadline.approaching.v1")]
