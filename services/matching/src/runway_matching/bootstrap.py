@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from runway_matching.adapters import tables
+from runway_matching.adapters.boundaries import Boundaries
 from runway_matching.adapters.geography_index import GeographyIndex
 from runway_matching.config import Settings
 from runway_matching.entrypoints import admin_http
@@ -30,6 +31,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Runway matching",
         description="The race catalog, and the races each person could run for near them.",
     )
+
+    def load_boundaries() -> None:
+        with host.sessions() as session:
+            geography.use_boundaries(Boundaries.from_database(session))
+
+    host.on_start.append(load_boundaries)
     scheduler = ReminderScheduler(host.unit_of_work, settings.matching_reminder_poll_seconds)
     host.on_start.append(scheduler.start)
     host.on_stop.append(scheduler.stop)

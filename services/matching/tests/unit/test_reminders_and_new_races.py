@@ -2,80 +2,33 @@
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
-from sqlalchemy.orm import sessionmaker
+from matching_database import MatchingDatabase
 
 from runway_contracts.intake import LeadReceived, LeadView
-from runway_devstack.testing import Databases, require_backend
 from runway_eventbus.inbox import Inbox
-from runway_eventbus.outbox import Outbox
 from runway_eventbus.unit_of_work import UnitOfWork
 from runway_matching.adapters import tables
 from runway_matching.adapters.geography_index import GeographyIndex
-from runway_matching.service_layer.catalog import NewRace, add_race
+from runway_matching.domain.catalog import RaceRecord
+from runway_matching.domain.geography import Division
+from runway_matching.service_layer.catalog import add_race as add_to_catalog
 from runway_matching.service_layer.match_lead import match_lead
 from runway_matching.service_layer.reminders import ReminderScheduler, send_due
 from runway_matching.service_layer.reverse_matching import announce_race
-from runway_storage import create_database_engine, upgrade_to_head
 
-MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 NOW = datetime(2027, 3, 1, 15, 0, tzinfo=UTC)
 DOUGLAS = "ocd-division/country:us/state:ks/county:douglas"
+DIVISIONS = {DOUGLAS: Division(DOUGLAS, "Douglas County", "county")}
 OFFSETS = (14, 7, 1)
 
 
-class MatchingDatabase:
-    def __init__(self, url: str) -> None:
-        self.engine = create_database_engine(url)
-        upgrade_to_head(self.engine, MIGRATIONS)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self.outbox = Outbox(tables.outbox, source="/runway/matching")
-
-    def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.sessions, self.outbox, lambda: None)
-
-    def events(self, subject: str) -> list[dict[str, object]]:
-        with self.engine.connect() as c:
-            bodies = c.execute(
-                sa.select(tables.outbox.c.body).where(tables.outbox.c.subject == subject)
-            ).scalars()
-            return [json.loads(b)["data"] for b in bodies]
-
-    def clear(self) -> None:
-        with self.engine.begin() as c:
-            for table in reversed(tables.metadata.sorted_tables):
-                c.execute(table.delete())
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def shared_db(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[MatchingDatabase]:
-    require_backend(request.param)
-    databases = Databases(request.param, tmp_path_factory.mktemp(request.param))
-    db = MatchingDatabase(databases.urls["matching"])
-    yield db
-    db.engine.dispose()
-    databases.drop()
-
-
-@pytest.fixture
-def db(shared_db: MatchingDatabase) -> MatchingDatabase:
-    shared_db.clear()
-    return shared_db
-
-
-@pytest.fixture(scope="module")
-def geography() -> GeographyIndex:
-    return GeographyIndex.load()
+def add_race(uow: UnitOfWork, record: RaceRecord, now: datetime) -> tuple[str, bool]:
+    return add_to_catalog(uow, record, DIVISIONS, now)
 
 
 def new_race(
@@ -83,15 +36,14 @@ def new_race(
     division_id: str = DOUGLAS,
     closes: datetime | None = NOW + timedelta(days=30),
     minimum_age: int | None = 18,
-) -> NewRace:
-    return NewRace(
+) -> RaceRecord:
+    return RaceRecord(
         source="test",
         source_id=source_id,
         office_name=f"Douglas County Commission {source_id}",
         office_type="county_commission",
         level="county",
         division_id=division_id,
-        division_name="Douglas County",
         seats=1,
         partisan=True,
         minimum_age=minimum_age,

@@ -1,183 +1,157 @@
-"""A sample race catalog generated from real divisions, with illustrative dates.
+"""A sample race catalog generated from the real OCD divisions, with illustrative dates.
 
-Every race it writes is flagged `sample` and says so wherever it is shown.
-Deterministic: the same division always gets the same races, so loading twice
-changes nothing (upserts by source id).
+About 100,000 races: school boards, city and town councils and mayors, council
+wards, county commissions, clerks and sheriffs, state house and senate seats,
+state judgeships and special districts. Every race is flagged `sample` and says
+so wherever it is shown. Deterministic: a division always gets the same races,
+so loading twice changes nothing (upserts by source id).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
-from datetime import UTC, date, datetime, time
-from typing import Any
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import sqlalchemy as sa
-from sqlalchemy.orm import Session
-
-from runway_matching.adapters.tables import elections, positions, races
-from runway_matching.domain.geography import DivisionMatch
+from runway_matching.domain.catalog import RaceRecord, state_time_zone
+from runway_matching.domain.geography import Division
 
 SOURCE = "sample"
-# Filing closes at noon in the state's main time zone.
-STATE_TZ = {
-    "hi": "Pacific/Honolulu",
-    "ak": "America/Anchorage",
-    "ca": "America/Los_Angeles",
-    "or": "America/Los_Angeles",
-    "wa": "America/Los_Angeles",
-    "nv": "America/Los_Angeles",
-    "az": "America/Phoenix",
-    "co": "America/Denver",
-    "id": "America/Boise",
-    "mt": "America/Denver",
-    "nm": "America/Denver",
-    "ut": "America/Denver",
-    "wy": "America/Denver",
-    "al": "America/Chicago",
-    "ar": "America/Chicago",
-    "ia": "America/Chicago",
-    "il": "America/Chicago",
-    "ks": "America/Chicago",
-    "la": "America/Chicago",
-    "mn": "America/Chicago",
-    "mo": "America/Chicago",
-    "ms": "America/Chicago",
-    "nd": "America/Chicago",
-    "ne": "America/Chicago",
-    "ok": "America/Chicago",
-    "sd": "America/Chicago",
-    "tn": "America/Chicago",
-    "tx": "America/Chicago",
-    "wi": "America/Chicago",
-}
-# (office type, level, name pattern, seats choices, minimum age, election, filing closes)
-OFFICES: dict[str, list[tuple[str, str, str, tuple[int, ...], int | None, date, date]]] = {
-    "county": [
-        (
-            "county_commission",
+ODD_YEAR = date(2027, 11, 2)  # many cities and school districts vote in odd years
+EVEN_YEAR = date(2028, 11, 7)
+
+
+@dataclass(frozen=True)
+class Office:
+    office_type: str
+    level: str
+    name: str  # pattern over {name}
+    seats: tuple[int, ...]
+    minimum_age: int = 18
+    partisan: bool = False
+    term_years: int = 4
+    share: int = 1  # one division in `share` holds this race this cycle
+    filing_office: str = "the county election office"
+    notes: str | None = None
+
+
+CITY = (
+    Office("city_council", "city", "{name} City Council", (2, 3, 4), filing_office="the city clerk"),
+    Office("mayor", "city", "Mayor of {name}", (1,), share=2, filing_office="the city clerk"),
+)
+TOWN = (Office("city_council", "township", "{name} Town Board", (1, 2, 3), filing_office="the town clerk"),)
+COUNTY_DISTRICT = (Office("county_commission", "county", "{name} Commissioner", (1,), partisan=True),)
+OFFICES: dict[str, tuple[Office, ...]] = {
+    "county": (
+        Office("county_commission", "county", "{name} Commission", (1, 2, 3), partisan=True),
+        Office("county_clerk", "county", "{name} Clerk", (1,), partisan=True),
+        Office("sheriff", "county", "{name} Sheriff", (1,), minimum_age=21, partisan=True),
+        Office(
+            "prosecutor",
             "county",
-            "{name} Commission",
-            (1, 2, 3),
-            18,
-            date(2028, 11, 7),
-            date(2028, 6, 1),
+            "{name} Prosecuting Attorney",
+            (1,),
+            21,
+            True,
+            notes="Must be a licensed attorney in the state.",
+        ),
+    ),
+    "lea": (Office("school_board", "local", "{name} Board of Education", (2, 3, 4)),),
+    "school_board_district": (Office("school_board", "local", "{name}", (1,)),),
+    "council_district": (Office("city_council", "city", "{name}", (1,), filing_office="the city clerk"),),
+    "ward": (Office("city_council", "city", "{name} Council Member", (1,), filing_office="the city clerk"),),
+    "commissioner_district": COUNTY_DISTRICT,
+    "executive_district": (Office("county_commission", "county", "{name}", (1,), partisan=True),),
+    "sldl": (
+        Office("state_house", "state", "{name}", (1,), 21, True, 2, filing_office="the Secretary of State"),
+    ),
+    "sldu": (
+        Office(
+            "state_senate", "state", "{name}", (1,), 25, True, share=2, filing_office="the Secretary of State"
+        ),
+    ),
+    **{
+        court: (
+            Office(
+                "judge",
+                "county",
+                "{name} Judge",
+                (1,),
+                30,
+                term_years=6,
+                share=2,
+                notes="Must be a licensed attorney in the state.",
+            ),
         )
-    ],
-    "place": [
-        ("city_council", "city", "{name} City Council", (2, 3, 4), 18, date(2027, 11, 2), date(2027, 6, 1)),
-        ("mayor", "city", "Mayor of {name}", (1,), 18, date(2027, 11, 2), date(2027, 6, 1)),
-    ],
-    "lea": [
-        (
-            "school_board",
-            "local",
-            "{name} Board of Education",
-            (2, 3, 4),
-            18,
-            date(2027, 11, 2),
-            date(2027, 6, 1),
-        )
-    ],
+        for court in ("circuit_court", "superior_court", "chancery_court")
+    },
+    **{
+        district: (Office("special_district", "regional", "{name} Board", (1, 2, 3)),)
+        for district in ("water", "sanitation", "sewer", "park_district", "health_care", "constable_district")
+    },
+    "board_of_education": (
+        Office("school_board", "state", "{name} Member", (1,), filing_office="the Secretary of State"),
+    ),
 }
 
 
 def _pick(ocd_id: str, salt: str, choices: tuple[int, ...]) -> int:
     digest = hashlib.sha256(f"{ocd_id}|{salt}".encode()).digest()
-    return choices[digest[0] % len(choices)]
+    return choices[int.from_bytes(digest[:4]) % len(choices)]
 
 
-def _place_name(name: str) -> str:
-    for suffix in (" city", " town", " village", " borough", " CDP"):
+def _short_name(name: str) -> str:
+    for suffix in (" city", " town", " village", " borough", " CDP", " township"):
         if name.endswith(suffix):
             return name[: -len(suffix)]
     return name
 
 
-def generate(
-    divisions: dict[str, tuple[str, str]], states: set[str] | None = None
-) -> Iterator[dict[str, Any]]:
-    for ocd_id, (name, kind) in sorted(divisions.items()):
-        division = DivisionMatch(ocd_id, name, kind, None)
+def _offices(division: Division) -> tuple[Office, ...]:
+    if division.kind == "place":
+        return TOWN if division.geoid and len(division.geoid) == 10 else CITY
+    if division.kind == "council_district" and (division.parent_id or "").rsplit("/", 1)[-1].startswith(
+        "county:"
+    ):
+        return COUNTY_DISTRICT  # a county's council district elects a county commissioner
+    return OFFICES.get(division.kind, ())
+
+
+def generate(divisions: Mapping[str, Division], states: set[str] | None = None) -> Iterator[RaceRecord]:
+    today = datetime.now(UTC).date()
+    for ocd_id in sorted(divisions):
+        division = divisions[ocd_id]
         state = division.state.lower()
-        if states and state not in states:
+        if (states and state not in states) or not division.valid_on(today) or not division.name:
             continue
-        tz = ZoneInfo(STATE_TZ.get(state, "America/New_York"))
-        for office_type, level, pattern, seats, min_age, election_day, closes in OFFICES.get(kind, []):
-            if office_type == "mayor" and _pick(ocd_id, "mayor", (0, 1, 2)) != 0:
-                continue  # about a third of places elect a mayor this cycle
-            key = f"{ocd_id}|{office_type}"
-            yield {
-                "key": hashlib.sha1(key.encode()).hexdigest()[:20],
-                "source_id": key,
-                "office_name": pattern.format(name=_place_name(name)),
-                "office_type": office_type,
-                "level": level,
-                "division_id": ocd_id,
-                "seats": _pick(ocd_id, office_type, seats),
-                "minimum_age": min_age,
-                "state": state,
-                "election_date": election_day,
-                "filing_closes": datetime.combine(closes, time(12), tz).astimezone(UTC),
-            }
-
-
-def load(session: Session, divisions: dict[str, tuple[str, str]], states: set[str] | None = None) -> int:
-    """Upsert the sample catalog; returns the number of races written."""
-    rows = list(generate(divisions, states))
-    existing = set(session.scalars(sa.select(races.c.source_id).where(races.c.source == SOURCE)))
-    fresh = [r for r in rows if r["source_id"] not in existing]
-    election_rows = {
-        (r["state"], r["election_date"]): {
-            "id": f"sample-{r['state']}-{r['election_date']:%Y%m%d}",
-            "name": f"{r['state'].upper()} general election {r['election_date']:%B %-d, %Y} (sample)",
-            "election_date": r["election_date"],
-            "jurisdiction_id": f"ocd-division/country:us/state:{r['state']}",
-            "source": SOURCE,
-            "source_id": f"{r['state']}|{r['election_date']}",
-        }
-        for r in fresh
-    }
-    known = set(session.scalars(sa.select(elections.c.id).where(elections.c.source == SOURCE)))
-    new_elections = [e for e in election_rows.values() if e["id"] not in known]
-    if new_elections:
-        session.execute(elections.insert(), new_elections)
-    if fresh:
-        session.execute(
-            positions.insert(),
-            [
-                {
-                    "id": f"pos-{r['key']}",
-                    "name": r["office_name"],
-                    "level": r["level"],
-                    "office_type": r["office_type"],
-                    "division_id": r["division_id"],
-                    "seats": r["seats"],
-                    "partisan": False,
-                    "minimum_age": r["minimum_age"],
-                    "source": SOURCE,
-                    "source_id": r["source_id"],
-                }
-                for r in fresh
-            ],
-        )
-        session.execute(
-            races.insert(),
-            [
-                {
-                    "id": f"race-{r['key']}",
-                    "position_id": f"pos-{r['key']}",
-                    "election_id": election_rows[(r["state"], r["election_date"])]["id"],
-                    "division_id": r["division_id"],
-                    "seats_up": r["seats"],
-                    "filing_opens": None,
-                    "filing_closes": r["filing_closes"],
-                    "sample": True,
-                    "source": SOURCE,
-                    "source_id": r["source_id"],
-                }
-                for r in fresh
-            ],
-        )
-    return len(fresh)
+        zone = ZoneInfo(state_time_zone(ocd_id))
+        for office in _offices(division):
+            if office.share > 1 and _pick(ocd_id, office.office_type, tuple(range(office.share))) != 0:
+                continue
+            local = office.level in {"city", "township", "local", "regional"}
+            election_day = ODD_YEAR if local and _pick(state, "odd-year", (0, 1)) else EVEN_YEAR
+            closes_day = election_day - timedelta(days=_pick(ocd_id, "closes", (90, 120, 150, 180, 210)))
+            closes = datetime.combine(closes_day, time(17), zone)
+            yield RaceRecord(
+                source=SOURCE,
+                source_id=f"{ocd_id}|{office.office_type}",
+                office_name=office.name.format(name=_short_name(division.name)),
+                office_type=office.office_type,
+                level=office.level,
+                division_id=ocd_id,
+                election_name=f"{state.upper()} {'general' if office.partisan else 'nonpartisan'} election "
+                f"{election_day:%B} {election_day.day}, {election_day.year} (sample)",
+                election_date=election_day,
+                seats=_pick(ocd_id, f"seats|{office.office_type}", office.seats),
+                partisan=office.partisan,
+                minimum_age=office.minimum_age,
+                term_years=office.term_years,
+                filing_opens=(closes - timedelta(days=42)).astimezone(UTC),
+                filing_closes=closes.astimezone(UTC),
+                filing_time_zone=zone.key,
+                filing_office=office.filing_office,
+                paperwork_notes=office.notes,
+                sample=True,
+            )

@@ -31,6 +31,13 @@ positions = sa.Table(
     sa.Column("seats", sa.Integer, nullable=False),
     sa.Column("partisan", sa.Boolean, nullable=False),
     sa.Column("minimum_age", sa.Integer),
+    sa.Column("term_years", sa.Integer),
+    sa.Column("salary", sa.String(100)),  # as published: "$12,000 a year", "unpaid"
+    sa.Column("must_be_resident", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("must_be_registered_voter", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("filing_fee_cents", sa.Integer),
+    sa.Column("filing_office", sa.String(300)),
+    sa.Column("paperwork_notes", sa.Text),
     sa.Column("source", sa.String(50), nullable=False),
     sa.Column("source_id", sa.String(200), nullable=False),
     sa.UniqueConstraint("source", "source_id"),
@@ -44,8 +51,13 @@ races = sa.Table(
     sa.Column("election_id", sa.String(64), sa.ForeignKey("elections.id"), nullable=False),
     sa.Column("division_id", sa.String(300), nullable=False, index=True),
     sa.Column("seats_up", sa.Integer, nullable=False),
+    sa.Column("race_type", sa.String(10), nullable=False, server_default="general"),
+    sa.Column("unexpired_term", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("candidates_filed", sa.Integer),  # None: not known
+    # The filing period: UTC instants, and the zone its local dates and times were given in.
     sa.Column("filing_opens", sa.DateTime(timezone=True)),
     sa.Column("filing_closes", sa.DateTime(timezone=True)),
+    sa.Column("filing_time_zone", sa.String(64)),
     sa.Column("sample", sa.Boolean, nullable=False),
     sa.Column("source", sa.String(50), nullable=False),
     sa.Column("source_id", sa.String(200), nullable=False),
@@ -92,6 +104,16 @@ reminders = sa.Table(
     sa.Column("status", sa.String(12), nullable=False),  # scheduled, sent, void
     sa.Column("sent_at", sa.DateTime(timezone=True)),
     sa.Index("ix_reminders_due", "status", "due_at"),
+)
+
+# District boundaries imported from GeoJSON; a point inside one is an exact match.
+boundaries = sa.Table(
+    "boundaries",
+    metadata,
+    sa.Column("ocd_id", sa.String(300), primary_key=True),
+    sa.Column("geometry", sa.LargeBinary, nullable=False),  # WKB, longitude/latitude (WGS 84)
+    sa.Column("source", sa.String(200), nullable=False),
+    sa.Column("imported_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 outbox = outbox_table(metadata)

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from runway_matching.domain.geography import DivisionMatch
+
+if TYPE_CHECKING:
+    from runway_matching.domain.catalog import RaceRecord
 
 # Office types a lead's interest codes point to.
 INTEREST_OFFICE_TYPES = {
@@ -32,6 +37,46 @@ class Race:
     partisan: bool
     minimum_age: int | None
     sample: bool
+    race_type: str = "general"
+    unexpired_term: bool = False
+    filing_opens: datetime | None = None
+    candidates_filed: int | None = None  # None: not known
+    must_be_resident: bool = True
+    must_be_registered_voter: bool = True
+    term_years: int | None = None
+    salary: str | None = None
+    filing_fee_cents: int | None = None
+    filing_office: str | None = None
+    paperwork_notes: str | None = None
+    filing_time_zone: str | None = None
+
+    @classmethod
+    def from_record(cls, race_id: str, record: RaceRecord) -> Race:
+        return cls(
+            race_id,
+            record.office_name,
+            record.office_type,
+            record.level,
+            record.division_id,
+            record.election_date,
+            record.filing_closes,
+            record.seats,
+            record.partisan,
+            record.minimum_age,
+            record.sample,
+            race_type=record.race_type,
+            unexpired_term=record.unexpired_term,
+            filing_opens=record.filing_opens,
+            candidates_filed=record.candidates_filed,
+            must_be_resident=record.must_be_resident,
+            must_be_registered_voter=record.must_be_registered_voter,
+            term_years=record.term_years,
+            salary=record.salary,
+            filing_fee_cents=record.filing_fee_cents,
+            filing_office=record.filing_office,
+            paperwork_notes=record.paperwork_notes,
+            filing_time_zone=record.filing_time_zone,
+        )
 
 
 @dataclass(frozen=True)
@@ -45,7 +90,12 @@ def age_on(birth_date: date, day: date) -> int:
 
 
 def eligible(race: Race, person: Person, now: datetime) -> bool:
+    """Filing still open, and old enough on election day. Residency: the race is in a division the
+    person lives in (that is how it was found); registration cannot be known here and is said in
+    the race's details instead."""
     if race.filing_closes is not None and race.filing_closes <= now:
+        return False
+    if race.election_date < now.date():
         return False
     if race.minimum_age and person.birth_date:
         return age_on(person.birth_date, race.election_date) >= race.minimum_age
@@ -57,7 +107,9 @@ def score(race: Race, where: DivisionMatch, person: Person, now: datetime) -> fl
     points = 4.0 if race.office_type in wanted else 0.0
     points += LOCAL_FIRST.get(where.kind, 0)
     points += 2.0 * (where.share if where.share is not None else 0.5)
-    points += min(race.seats, 5) * 0.3
+    points += min(race.seats, 5) * 0.3  # more open seats, better odds
+    if race.candidates_filed == 0:
+        points += 1.5  # nobody has filed yet: a seat that may go uncontested without them
     if race.filing_closes is not None:
         weeks_left = max((race.filing_closes - now).days / 7, 0)
         points += 2.0 / (1 + weeks_left / 8)  # sooner deadlines first, gently
@@ -68,15 +120,34 @@ def _day(d: date) -> str:
     return f"{d:%B} {d.day}, {d.year}"
 
 
+def describe(race: Race) -> str:
+    """The race in a sentence or two: seats, office, kind, deadline."""
+    seats = f"{race.seats} seats" if race.seats > 1 else "1 seat"
+    kind = "partisan" if race.partisan else "nonpartisan"
+    closes = f" Filing closes {_day(_local_deadline(race))}." if race.filing_closes else ""
+    nobody = " Nobody has filed yet." if race.candidates_filed == 0 else ""
+    sample = " (Sample data, dates illustrative.)" if race.sample else ""
+    return f"{seats} on the {race.office_name}, {kind}.{closes}{nobody}{sample}"
+
+
+def _local_deadline(race: Race) -> date:
+    """The deadline's date where it is filed (noon in Topeka is not a day earlier in UTC)."""
+    assert race.filing_closes is not None
+    if race.filing_time_zone:
+        try:
+            return race.filing_closes.astimezone(ZoneInfo(race.filing_time_zone)).date()
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return race.filing_closes.date()
+
+
 def reason(race: Race, where: DivisionMatch, postal_code: str | None) -> str:
-    if where.certainty == "zip_wholly_inside":
+    if where.certainty in {"zip_wholly_inside", "point_inside"}:
         place = f"You live in {where.name}, {where.state}."
+    elif where.certainty == "zip_center_inside":
+        place = f"The middle of ZIP {postal_code} is in {where.name}, {where.state}."
     elif where.share is not None:
         place = f"About {round(where.share * 100)}% of ZIP {postal_code} is in {where.name}, {where.state}."
     else:
         place = f"Part of ZIP {postal_code} is in {where.name}, {where.state}."
-    seats = f"{race.seats} seats" if race.seats > 1 else "1 seat"
-    kind = "partisan" if race.partisan else "nonpartisan"
-    closes = f" Filing closes {_day(race.filing_closes.date())}." if race.filing_closes else ""
-    sample = " (Sample data, dates illustrative.)" if race.sample else ""
-    return f"{place} {seats} on the {race.office_name}, {kind}.{closes}{sample}"
+    return f"{place} {describe(race)}"

@@ -1,34 +1,81 @@
-"""Matching's public API: races and divisions near a ZIP code."""
+"""Matching's public API: races and divisions near a ZIP code or a point, one race, a calendar feed."""
 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from pydantic import BaseModel
 
 from runway_contracts.matching import RaceSummary
+from runway_matching.adapters.calendar import filing_calendar
 from runway_matching.adapters.geography_index import GeographyIndex
+from runway_matching.domain.geography import Location
 from runway_matching.domain.races import Person
-from runway_matching.service_layer.race_finder import find_races
+from runway_matching.service_layer.race_finder import RaceFilter, RankedRace, find_races, race_by_id
 from runway_runtime.requests import Host
 
 router = APIRouter(tags=["races"])
-ZIP = re.compile(r"^\d{5}$")
+ZIP = re.compile(r"^\d{5}(-\d{4})?$")
+SAMPLE_NOTICE = "Sample data, dates illustrative."
 
 
 async def get_geography(request: Request) -> GeographyIndex:
     return request.app.state.geography  # type: ignore[no-any-return]
 
 
-async def valid_zip(zip: Annotated[str, Query(description="5-digit ZIP code")]) -> str:
+Geography = Annotated[GeographyIndex, Depends(get_geography)]
+
+
+def _invalid(field: str, message: str) -> HTTPException:
+    return HTTPException(422, [{"loc": ["query", field], "msg": message, "type": "value_error"}])
+
+
+async def where(
+    geography: Geography,
+    zip: Annotated[str | None, Query(description="5-digit ZIP code (or ZIP+4)")] = None,
+    lat: Annotated[float | None, Query(ge=-90, le=90, description="Latitude (WGS 84)")] = None,
+    lon: Annotated[float | None, Query(ge=-180, le=180, description="Longitude (WGS 84)")] = None,
+) -> Location:
+    """The place asked about: a ZIP, or a point (exact where boundaries were imported)."""
+    if (lat is None) != (lon is None):
+        raise _invalid("lat" if lat is None else "lon", "give both lat and lon")
+    if lat is not None and lon is not None:
+        if zip is not None:
+            raise _invalid("zip", "give a ZIP or a point, not both")
+        return geography.locate_point(lat, lon)
+    if zip is None:
+        raise _invalid("zip", "give a ZIP code, or lat and lon")
     if not ZIP.match(zip):
-        raise HTTPException(
-            422, [{"loc": ["query", "zip"], "msg": "expected a 5-digit ZIP code", "type": "value_error"}]
-        )
-    return zip
+        raise _invalid("zip", "expected a 5-digit ZIP code")
+    return geography.locate(zip[:5])
+
+
+Where = Annotated[Location, Depends(where)]
+
+
+async def race_filter(
+    level: Annotated[list[str] | None, Query(description="Only these levels (repeatable)")] = None,
+    office_type: Annotated[
+        list[str] | None, Query(description="Only these office types (repeatable)")
+    ] = None,
+    filing_closes_after: Annotated[
+        datetime | None, Query(description="Deadline on or after (ISO 8601)")
+    ] = None,
+    filing_closes_before: Annotated[datetime | None, Query(description="Deadline before (ISO 8601)")] = None,
+) -> RaceFilter:
+    def aware(moment: datetime | None) -> datetime | None:
+        return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+
+    return RaceFilter(
+        frozenset(level or ()),
+        frozenset(office_type or ()),
+        aware(filing_closes_after),
+        aware(filing_closes_before),
+    )
 
 
 class DivisionOut(BaseModel):
@@ -39,45 +86,122 @@ class DivisionOut(BaseModel):
     certainty: str
 
 
+class RaceOut(RaceSummary):
+    """A race with what it takes to run for it."""
+
+    office_type: str
+    race_type: str
+    unexpired_term: bool
+    division_kind: str
+    certainty: str
+    filing_opens: datetime | None
+    filing_time_zone: str | None
+    minimum_age: int | None
+    must_be_resident: bool
+    must_be_registered_voter: bool
+    term_years: int | None
+    salary: str | None
+    filing_fee_cents: int | None
+    filing_office: str | None
+    paperwork_notes: str | None
+    candidates_filed: int | None
+
+    @classmethod
+    def of(cls, ranked: RankedRace) -> RaceOut:
+        race = ranked.race
+        return cls(
+            **ranked.summary().model_dump(),
+            office_type=race.office_type,
+            race_type=race.race_type,
+            unexpired_term=race.unexpired_term,
+            division_kind=ranked.where.kind,
+            certainty=ranked.where.certainty,
+            filing_opens=race.filing_opens,
+            filing_time_zone=race.filing_time_zone,
+            minimum_age=race.minimum_age,
+            must_be_resident=race.must_be_resident,
+            must_be_registered_voter=race.must_be_registered_voter,
+            term_years=race.term_years,
+            salary=race.salary,
+            filing_fee_cents=race.filing_fee_cents,
+            filing_office=race.filing_office,
+            paperwork_notes=race.paperwork_notes,
+            candidates_filed=race.candidates_filed,
+        )
+
+
 class RacesOut(BaseModel):
-    zip: str
+    zip: str | None
     location: str
     location_resolved: bool
     total: int
-    races: list[RaceSummary]
+    races: list[RaceOut]
     notice: str | None = None
 
 
-@router.get("/v1/divisions", response_model=list[DivisionOut], summary="Divisions a ZIP lies in")
-async def divisions(
-    zip: Annotated[str, Depends(valid_zip)], geography: Annotated[GeographyIndex, Depends(get_geography)]
-) -> list[DivisionOut]:
-    location = geography.locate(zip)
+@router.get("/v1/divisions", response_model=list[DivisionOut], summary="Divisions a ZIP or point lies in")
+async def divisions(location: Where) -> list[DivisionOut]:
     return [
         DivisionOut(ocd_id=d.ocd_id, name=d.name, kind=d.kind, share=d.share, certainty=d.certainty)
         for d in location.divisions
     ]
 
 
-@router.get("/v1/races", response_model=RacesOut, summary="Races you could run for near a ZIP")
+async def _find(host: Host, location: Location, only: RaceFilter) -> list[RankedRace]:
+    def lookup() -> list[RankedRace]:
+        with host.sessions() as session:
+            return find_races(session, location, Person(None, frozenset()), only=only)
+
+    return await anyio.to_thread.run_sync(lookup)
+
+
+@router.get("/v1/races", response_model=RacesOut, summary="Races you could run for near a ZIP or point")
 async def races_near(
-    zip: Annotated[str, Depends(valid_zip)],
+    location: Where,
     host: Host,
-    geography: Annotated[GeographyIndex, Depends(get_geography)],
+    only: Annotated[RaceFilter, Depends(race_filter)],
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> RacesOut:
-    location = geography.locate(zip)
-
-    def lookup() -> list[RaceSummary]:
-        with host.sessions() as session:
-            return [r.summary() for r in find_races(session, location, Person(None, frozenset()))]
-
-    found = await anyio.to_thread.run_sync(lookup)
+    found = await _find(host, location, only)
     return RacesOut(
-        zip=zip,
+        zip=location.postal_code,
         location=location.summary,
         location_resolved=location.resolved,
         total=len(found),
-        races=found[:limit],
-        notice="Sample data, dates illustrative." if any(r.sample_data for r in found) else None,
+        races=[RaceOut.of(r) for r in found[:limit]],
+        notice=SAMPLE_NOTICE if any(r.race.sample for r in found) else None,
     )
+
+
+@router.get(
+    "/v1/races.ics",
+    summary="Filing deadlines and election days near a ZIP or point, as an iCalendar feed",
+    response_class=Response,
+    responses={200: {"content": {"text/calendar": {}}}},
+)
+async def races_calendar(
+    location: Where, host: Host, only: Annotated[RaceFilter, Depends(race_filter)]
+) -> Response:
+    found = await _find(host, location, only)
+    body = filing_calendar([(r.race, r.reason) for r in found], location.summary, datetime.now(UTC))
+    return Response(
+        body,
+        media_type="text/calendar; charset=utf-8",
+        headers={"Content-Disposition": 'inline; filename="runway-races.ics"'},
+    )
+
+
+@router.get("/v1/races/{race_id}", response_model=RaceOut, summary="One race")
+async def race(race_id: str, host: Host, geography: Geography) -> RaceOut:
+    def lookup() -> RankedRace | None:
+        with host.sessions() as session:
+            found = race_by_id(session, race_id)
+        if found is None:
+            return None
+        division = geography.divisions.get(found.division_id)
+        return RankedRace.plain(found, division)
+
+    ranked = await anyio.to_thread.run_sync(lookup)
+    if ranked is None:
+        raise HTTPException(404, "no race with this id")
+    return RaceOut.of(ranked)

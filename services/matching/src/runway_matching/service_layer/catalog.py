@@ -1,103 +1,265 @@
-"""Adding a race to the catalog (admin API), and telling the people it concerns."""
+"""Filling the catalog: imports (CSV, VIP 5), the admin API and the sample catalog all land here.
+
+An import is all or nothing: every row is read and checked first, and a file
+with any bad row changes nothing and says what is wrong where. A good file is
+applied in one transaction as upserts by (source, source id), in bulk; each
+race that is new and still open for filing is published, which brings it to
+the people it concerns (reverse matching).
+"""
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 
 from runway_contracts.matching import RacePublished
 from runway_eventbus.unit_of_work import UnitOfWork
+from runway_matching.adapters.race_files import Rows
 from runway_matching.adapters.tables import elections, positions, races
-from runway_matching.domain.geography import DivisionMatch
-from runway_matching.service_layer.race_finder import RankedRace, race_by_id
-from runway_storage import upsert
+from runway_matching.domain.catalog import RaceRecord, RowError, duplicate_errors, read_race
+from runway_matching.domain.geography import Division, DivisionMatch
+from runway_matching.domain.races import Race
+from runway_matching.service_layer.race_finder import RankedRace
+
+CHUNK = 1000
+POSITION_FIELDS = (
+    "office_name",
+    "level",
+    "office_type",
+    "division_id",
+    "seats",
+    "partisan",
+    "minimum_age",
+    "term_years",
+    "salary",
+    "must_be_resident",
+    "must_be_registered_voter",
+    "filing_fee_cents",
+    "filing_office",
+    "paperwork_notes",
+)
+RACE_FIELDS = (
+    "division_id",
+    "seats",
+    "race_type",
+    "unexpired_term",
+    "candidates_filed",
+    "filing_opens",
+    "filing_closes",
+    "filing_time_zone",
+    "sample",
+)
 
 
-@dataclass(frozen=True)
-class NewRace:
-    source: str
-    source_id: str
-    office_name: str
-    office_type: str
-    level: str
-    division_id: str
-    division_name: str
-    seats: int
-    partisan: bool
-    minimum_age: int | None
-    election_name: str
-    election_date: date
-    filing_closes: datetime | None
+@dataclass
+class ImportReport:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    race_ids: list[str] = field(default_factory=list)
+
+    @property
+    def applied(self) -> bool:
+        return not self.errors
+
+    def as_dict(self, error_limit: int = 1000) -> dict[str, Any]:
+        return {
+            "applied": self.applied,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "error_count": len(self.errors),
+            "errors": [asdict(e) for e in self.errors[:error_limit]],
+        }
 
 
-def _id(prefix: str, *parts: str) -> str:
+def stable_id(prefix: str, *parts: str) -> str:
     return f"{prefix}-" + hashlib.sha256("|".join(parts).encode()).hexdigest()[:24]
 
 
-def add_race(uow: UnitOfWork, new: NewRace, now: datetime) -> tuple[str, bool]:
-    """Upsert the race by its source id; (race id, whether it is new). A new race is published."""
-    election_id = _id("el", new.source, new.election_name, new.election_date.isoformat())
-    position_id = _id("pos", new.source, new.source_id)
-    race_id = _id("race", new.source, new.source_id)
+def race_id_for(source: str, source_id: str) -> str:
+    return stable_id("race", source, source_id)
+
+
+def read_records(
+    rows: Rows, source: str, divisions: Mapping[str, Division]
+) -> tuple[list[RaceRecord], list[RowError]]:
+    """Every row checked: the records, or every error in the file (then nothing may be applied)."""
+    numbered: list[tuple[int, RaceRecord]] = []
+    errors: list[RowError] = []
+    for number, fields in rows:
+        record, problems = read_race(fields, source=source, row=number, divisions=divisions)
+        errors.extend(problems)
+        if record is not None:
+            numbered.append((number, record))
+    errors.extend(duplicate_errors(numbered))
+    return [r for _, r in numbered], sorted(errors, key=lambda e: (e.row, e.field))
+
+
+def _utc(value: Any) -> Any:
+    if isinstance(value, datetime) and value.tzinfo is None:  # SQLite drops the offset
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def _position_row(record: RaceRecord) -> dict[str, Any]:
+    row = {f: getattr(record, f) for f in POSITION_FIELDS}
+    row["name"] = row.pop("office_name")
+    return row
+
+
+def _race_row(record: RaceRecord) -> dict[str, Any]:
+    row = {f: getattr(record, f) for f in RACE_FIELDS}
+    row["seats_up"] = row.pop("seats")
+    return row
+
+
+def _chunks(items: list[str]) -> Iterable[list[str]]:
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+def _existing(session: sa.orm.Session, source: str, source_ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The stored position and race fields of these source ids, as the import would write them."""
+    columns = [positions.c[c].label(f"p_{c}") for c in ("name", *POSITION_FIELDS[1:])]
+    columns += [races.c[c].label(f"r_{c}") for c in ("seats_up", *RACE_FIELDS[:1], *RACE_FIELDS[2:])]
+    found: dict[str, dict[str, Any]] = {}
+    for chunk in _chunks(source_ids):
+        query = (
+            sa.select(races.c.source_id, races.c.election_id, *columns)
+            .join(positions, positions.c.id == races.c.position_id)
+            .where(races.c.source == source, races.c.source_id.in_(chunk))
+        )
+        for row in session.execute(query).mappings():
+            values = {k: _utc(v) for k, v in row.items()}
+            found[values.pop("source_id")] = values
+    return found
+
+
+def import_races(
+    uow: UnitOfWork,
+    records: list[RaceRecord],
+    divisions: Mapping[str, Division],
+    now: datetime,
+    *,
+    publish: bool = True,
+) -> ImportReport:
+    """Upsert checked records in one transaction; new races still open for filing are published."""
+    report = ImportReport()
+    by_source: dict[str, list[RaceRecord]] = {}
+    for record in records:
+        by_source.setdefault(record.source, []).append(record)
     with uow:
         session = uow.session
-        existed = session.scalar(sa.select(races.c.id).where(races.c.id == race_id)) is not None
-        jurisdiction = "/".join(new.division_id.split("/")[:3])
-        upsert(
-            session,
-            elections,
-            {
-                "id": election_id,
-                "name": new.election_name,
-                "election_date": new.election_date,
-                "jurisdiction_id": jurisdiction,
-                "source": new.source,
-                "source_id": f"{new.election_name}|{new.election_date.isoformat()}",
-            },
-            key=["id"],
-        )
-        upsert(
-            session,
-            positions,
-            {
-                "id": position_id,
-                "name": new.office_name,
-                "level": new.level,
-                "office_type": new.office_type,
-                "division_id": new.division_id,
-                "seats": new.seats,
-                "partisan": new.partisan,
-                "minimum_age": new.minimum_age,
-                "source": new.source,
-                "source_id": new.source_id,
-            },
-            key=["id"],
-        )
-        upsert(
-            session,
-            races,
-            {
-                "id": race_id,
-                "position_id": position_id,
-                "election_id": election_id,
-                "division_id": new.division_id,
-                "seats_up": new.seats,
-                "filing_opens": None,
-                "filing_closes": new.filing_closes.astimezone(UTC) if new.filing_closes else None,
-                "sample": False,
-                "source": new.source,
-                "source_id": new.source_id,
-            },
-            key=["id"],
-        )
-        if not existed:
-            race = race_by_id(session, race_id)
-            assert race is not None
-            where = DivisionMatch(new.division_id, new.division_name, "", None)
-            summary = RankedRace(race, where, 0.0, f"A new race for {new.office_name}.").summary()
-            uow.outbox.stage(session, RacePublished(race=summary, published_at=now), subject_id=race_id)
+        election_rows = {
+            stable_id("el", r.source, r.election_name, r.election_date.isoformat()): {
+                "name": r.election_name,
+                "election_date": r.election_date,
+                "jurisdiction_id": "/".join(r.division_id.split("/")[:3]),
+                "source": r.source,
+                "source_id": f"{r.election_name}|{r.election_date.isoformat()}",
+            }
+            for r in records
+        }
+        known = set()
+        for chunk in _chunks(list(election_rows)):
+            known |= set(session.scalars(sa.select(elections.c.id).where(elections.c.id.in_(chunk))))
+        fresh_elections = [{"id": i, **row} for i, row in election_rows.items() if i not in known]
+        if fresh_elections:
+            session.execute(elections.insert(), fresh_elections)
+
+        new_positions, new_races, changed_positions, changed_races, published = [], [], [], [], []
+        for source, group in by_source.items():
+            stored = _existing(session, source, [r.source_id for r in group])
+            for record in group:
+                race_id = race_id_for(source, record.source_id)
+                position_id = stable_id("pos", source, record.source_id)
+                election_id = stable_id("el", source, record.election_name, record.election_date.isoformat())
+                position, race = _position_row(record), _race_row(record)
+                race["election_id"] = election_id
+                report.race_ids.append(race_id)
+                before = stored.get(record.source_id)
+                if before is None:
+                    new_positions.append(
+                        {"id": position_id, "source": source, "source_id": record.source_id, **position}
+                    )
+                    new_races.append(
+                        {
+                            "id": race_id,
+                            "position_id": position_id,
+                            "source": source,
+                            "source_id": record.source_id,
+                            **race,
+                        }
+                    )
+                    report.created += 1
+                    if record.filing_closes is None or record.filing_closes > now:
+                        published.append((race_id, record))
+                    continue
+                same_position = all(before[f"p_{k}"] == v for k, v in position.items())
+                same_race = before["election_id"] == election_id and all(
+                    before[f"r_{k}"] == v for k, v in race.items() if k != "election_id"
+                )
+                if same_position and same_race:
+                    report.unchanged += 1
+                    continue
+                report.updated += 1
+                if not same_position:
+                    changed_positions.append({"_id": position_id, **position})
+                if not same_race:
+                    changed_races.append({"_id": race_id, **race})
+        if new_positions:
+            session.execute(positions.insert(), new_positions)
+            session.execute(races.insert(), new_races)
+        if changed_positions:
+            statement = positions.update().where(positions.c.id == sa.bindparam("_id"))
+            session.execute(statement, changed_positions)
+        if changed_races:
+            session.execute(races.update().where(races.c.id == sa.bindparam("_id")), changed_races)
+        if publish and published:
+            uow.outbox.stage_rows(
+                session,
+                [
+                    uow.outbox.row(
+                        RacePublished(race=_announced(race_id, record, divisions), published_at=now),
+                        subject_id=race_id,
+                    )
+                    for race_id, record in published
+                ],
+            )
         uow.commit()
-        return race_id, not existed
+    return report
+
+
+def import_catalog(
+    uow: UnitOfWork, rows: Rows, source: str, divisions: Mapping[str, Division], now: datetime
+) -> ImportReport:
+    """A whole file: applied when every row is good, else the report of every error and nothing changed.
+
+    Raises `UnreadableFile` when the file as a whole cannot be read.
+    """
+    records, errors = read_records(rows, source, divisions)
+    if errors:
+        return ImportReport(errors=errors)
+    return import_races(uow, records, divisions, now)
+
+
+def add_race(
+    uow: UnitOfWork, record: RaceRecord, divisions: Mapping[str, Division], now: datetime
+) -> tuple[str, bool]:
+    """One checked race upserted; (its id, whether it is new)."""
+    report = import_races(uow, [record], divisions, now)
+    return report.race_ids[0], bool(report.created)
+
+
+def _announced(race_id: str, record: RaceRecord, divisions: Mapping[str, Division]) -> Any:
+    division = divisions.get(record.division_id)
+    where = DivisionMatch(record.division_id, division.name if division else record.division_id, "", None)
+    race = Race.from_record(race_id, record)
+    return RankedRace(race, where, 0.0, f"A new race for {record.office_name}.").summary()

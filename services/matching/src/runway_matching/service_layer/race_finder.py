@@ -11,8 +11,30 @@ from sqlalchemy.orm import Session
 
 from runway_contracts.matching import RaceSummary
 from runway_matching.adapters.tables import elections, positions, races
-from runway_matching.domain.geography import DivisionMatch, Location
-from runway_matching.domain.races import Person, Race, eligible, reason, score
+from runway_matching.domain.geography import Division, DivisionMatch, Location
+from runway_matching.domain.races import Person, Race, describe, eligible, reason, score
+
+
+@dataclass(frozen=True)
+class RaceFilter:
+    """What the person asked to see; empty means everything."""
+
+    levels: frozenset[str] = frozenset()
+    office_types: frozenset[str] = frozenset()
+    closes_after: datetime | None = None
+    closes_before: datetime | None = None
+
+    def keeps(self, race: Race) -> bool:
+        closes = race.filing_closes
+        return (
+            (not self.levels or race.level in self.levels)
+            and (not self.office_types or race.office_type in self.office_types)
+            and (self.closes_after is None or (closes is not None and closes >= self.closes_after))
+            and (self.closes_before is None or (closes is not None and closes < self.closes_before))
+        )
+
+
+EVERYTHING = RaceFilter()
 
 
 @dataclass(frozen=True)
@@ -21,6 +43,13 @@ class RankedRace:
     where: DivisionMatch
     score: float
     reason: str
+
+    @classmethod
+    def plain(cls, race: Race, division: Division | None) -> RankedRace:
+        """A race shown on its own, not to someone living somewhere."""
+        name, kind = (division.name, division.kind) if division else (race.division_id, "")
+        where = DivisionMatch(race.division_id, name, kind, None)
+        return cls(race, where, 0.0, describe(race))
 
     def summary(self) -> RaceSummary:
         return RaceSummary(
@@ -58,6 +87,18 @@ def _race_query() -> sa.Select[tuple[object, ...]]:
             positions.c.partisan,
             positions.c.minimum_age,
             races.c.sample,
+            races.c.race_type,
+            races.c.unexpired_term,
+            races.c.filing_opens,
+            races.c.candidates_filed,
+            positions.c.must_be_resident,
+            positions.c.must_be_registered_voter,
+            positions.c.term_years,
+            positions.c.salary,
+            positions.c.filing_fee_cents,
+            positions.c.filing_office,
+            positions.c.paperwork_notes,
+            races.c.filing_time_zone,
         )
         .join(positions, positions.c.id == races.c.position_id)
         .join(elections, elections.c.id == races.c.election_id)
@@ -65,7 +106,15 @@ def _race_query() -> sa.Select[tuple[object, ...]]:
 
 
 def _race(r: Any) -> Race:
-    return Race(r[0], r[1], r[2], r[3], r[4], r[5], _as_utc(r[6]), r[7], r[8], r[9], r[10])
+    return Race(
+        *r[:6],
+        _as_utc(r[6]),
+        *r[7:11],
+        r[11],
+        r[12],
+        _as_utc(r[13]),
+        *r[14:],  # type: ignore[arg-type]
+    )
 
 
 def races_in(session: Session, division_ids: list[str]) -> list[Race]:
@@ -80,7 +129,11 @@ def race_by_id(session: Session, race_id: str) -> Race | None:
 
 
 def find_races(
-    session: Session, location: Location, person: Person, now: datetime | None = None
+    session: Session,
+    location: Location,
+    person: Person,
+    now: datetime | None = None,
+    only: RaceFilter = EVERYTHING,
 ) -> list[RankedRace]:
     """Every race the person could still enter, best first."""
     now = now or datetime.now(UTC)
@@ -93,6 +146,6 @@ def find_races(
             reason(race, where[race.division_id], location.postal_code),
         )
         for race in races_in(session, list(where))
-        if eligible(race, person, now)
+        if only.keeps(race) and eligible(race, person, now)
     ]
     return sorted(ranked, key=lambda r: (-r.score, r.race.filing_closes or now, r.race.race_id))

@@ -72,6 +72,7 @@ def announce_race(
 def _shown_to(race: Race, postal_code: str | None, geography: GeographyIndex) -> RaceSummary:
     where = next((d for d in geography.locate(postal_code).divisions if d.ocd_id == race.division_id), None)
     if where is None:  # the shipped geography changed since this person was matched
-        name, kind = geography.divisions.get(race.division_id, (race.division_id, ""))
+        division = geography.divisions.get(race.division_id)
+        name, kind = (division.name, division.kind) if division else (race.division_id, "")
         where = DivisionMatch(race.division_id, name, kind, None)
     return RankedRace(race, where, 0.0, reason(race, where, postal_code)).summary()

@@ -1,0 +1,39 @@
+"""Matching's database for tests: migrated, with its outbox read back as events."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.orm import sessionmaker
+
+from runway_eventbus.outbox import Outbox
+from runway_eventbus.unit_of_work import UnitOfWork
+from runway_matching.adapters import tables
+from runway_storage import create_database_engine, upgrade_to_head
+
+MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
+
+
+class MatchingDatabase:
+    def __init__(self, url: str) -> None:
+        self.engine = create_database_engine(url)
+        upgrade_to_head(self.engine, MIGRATIONS)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.outbox = Outbox(tables.outbox, source="/runway/matching")
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.sessions, self.outbox, lambda: None)
+
+    def events(self, subject: str) -> list[dict[str, object]]:
+        with self.engine.connect() as c:
+            bodies = c.execute(
+                sa.select(tables.outbox.c.body).where(tables.outbox.c.subject == subject)
+            ).scalars()
+            return [json.loads(b)["data"] for b in bodies]
+
+    def clear(self) -> None:
+        with self.engine.begin() as c:
+            for table in reversed(tables.metadata.sorted_tables):
+                c.execute(table.delete())
