@@ -9,6 +9,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import icalendar
 import pytest
 
 from runway_devstack.testing import Stack, wait_for
@@ -21,6 +22,44 @@ DOUGLAS = "ocd-division/country:us/state:ks/county:douglas"
 
 def events(stack: Stack, subject: str) -> list[dict]:
     return [json.loads(m.data)["data"] for m in stack.stream_messages("MATCHING") if m.subject == subject]
+
+
+def check_public_api(stack: Stack, race_id: str) -> None:
+    """Filters, one race, the calendar feed, points, and a catalog import, over HTTP."""
+    base = stack.url("matching")
+    near = httpx.get(
+        f"{base}/v1/races", params={"zip": "66044", "office_type": "county_commission"}, timeout=10
+    )
+    assert near.status_code == 200, near.text
+    found = near.json()["races"]
+    assert race_id in {r["race_id"] for r in found}
+    assert {r["office_type"] for r in found} == {"county_commission"}
+
+    one = httpx.get(f"{base}/v1/races/{race_id}", timeout=10)
+    assert one.status_code == 200 and one.json()["filing_time_zone"] == "America/Chicago"
+    assert httpx.get(f"{base}/v1/races/no-such-race", timeout=10).status_code == 404
+
+    feed = httpx.get(f"{base}/v1/races.ics", params={"zip": "66044"}, timeout=10)
+    assert feed.status_code == 200 and feed.headers["content-type"].startswith("text/calendar")
+    uids = {str(e["UID"]) for e in icalendar.Calendar.from_ical(feed.content).walk("VEVENT")}
+    assert f"{race_id}-filing-closes@runway" in uids and f"{race_id}-election@runway" in uids
+
+    by_point = httpx.get(f"{base}/v1/races", params={"lat": 38.9717, "lon": -95.2353}, timeout=10)
+    assert by_point.status_code == 200 and by_point.json()["location"] == "Douglas County, KS"
+    both = httpx.get(f"{base}/v1/races", params={"zip": "66044", "lat": 38.9, "lon": -95.2}, timeout=10)
+    assert both.status_code == 422 and "zip" in both.text
+
+    header = "source_id,office_name,office_type,level,division_id,election_name,election_date,filing_closes\n"
+    good = f"wakarusa-1,Wakarusa Township Board,city_council,township,{DOUGLAS},KS general,2027-11-02,2027-06-01\n"
+    bad = f"wakarusa-2,Late Board,city_council,township,{DOUGLAS},KS general,2027-11-02,2027-12-01\n"
+    url = f"{base}/v1/imports?format=csv&source=ks-test"
+    refused = httpx.post(url, content=header + good + bad, headers=ADMIN, timeout=30)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"] == [
+        {"row": 2, "field": "filing_closes", "message": "the filing deadline is after the election"}
+    ]
+    applied = httpx.post(url, content=header + good, headers=ADMIN, timeout=30)
+    assert applied.status_code == 200 and applied.json()["created"] == 1, applied.text
 
 
 def test_a_new_race_reaches_people_near_it_and_its_reminder_survives_a_crash(
@@ -98,6 +137,8 @@ def test_a_new_race_reaches_people_near_it_and_its_reminder_survives_a_crash(
         f"SELECT count(*) FROM deliveries WHERE message_type = 'new_race_digest' AND lead_id = '{lead_id}'"
     )
     wait_for(lambda: stack.count("notify", digest) == 1, timeout=20, message="notify queued the day's digest")
+
+    check_public_api(stack, race_id)
 
     # Matching dies before the reminder is due and comes back after: the schedule is in its database.
     stack.processes["matching"].kill()
