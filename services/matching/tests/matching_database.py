@@ -37,3 +37,4 @@ class MatchingDatabase:
         with self.engine.begin() as c:
             for table in reversed(tables.metadata.sorted_tables):
                 c.execute(table.delete())
+            c.execute(tables.catalog_revision.insert().values(id=1, revision=0))

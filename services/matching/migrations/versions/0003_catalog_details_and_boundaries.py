@@ -1,4 +1,5 @@
-"""Positions' eligibility and filing details, race types, filing time zones, imported boundaries.
+"""Positions' eligibility and filing details, race types, filing time zones, when a race was
+last written, the catalog's revision, imported boundaries.
 
 Revision ID: 0003
 Revises: 0002
@@ -27,6 +28,13 @@ def upgrade() -> None:
         batch.add_column(sa.Column("unexpired_term", sa.Boolean, nullable=False, server_default=sa.false()))
         batch.add_column(sa.Column("candidates_filed", sa.Integer))
         batch.add_column(sa.Column("filing_time_zone", sa.String(64)))
+        batch.add_column(sa.Column("updated_at", sa.DateTime(timezone=True)))
+    revision_table = op.create_table(
+        "catalog_revision",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("revision", sa.BigInteger, nullable=False),
+    )
+    op.bulk_insert(revision_table, [{"id": 1, "revision": 0}])
     op.create_table(
         "boundaries",
         sa.Column("ocd_id", sa.String(300), primary_key=True),
@@ -38,8 +46,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("boundaries")
+    op.drop_table("catalog_revision")
     with op.batch_alter_table("races") as batch:
-        for column in ("filing_time_zone", "candidates_filed", "unexpired_term", "race_type"):
+        for column in ("updated_at", "filing_time_zone", "candidates_filed", "unexpired_term", "race_type"):
             batch.drop_column(column)
     with op.batch_alter_table("positions") as batch:
         for column in (

@@ -11,6 +11,7 @@ from runway_matching.config import Settings
 from runway_matching.entrypoints import admin_http
 from runway_matching.entrypoints.http import router
 from runway_matching.entrypoints.subscribers import subscriptions
+from runway_matching.service_layer.live_catalog import LiveCatalog
 from runway_matching.service_layer.reminders import ReminderScheduler
 from runway_runtime.host import create_host, create_service_app
 
@@ -36,11 +37,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         with host.sessions() as session:
             geography.use_boundaries(Boundaries.from_database(session))
 
+    catalog = LiveCatalog(host.sessions, settings.matching_catalog_refresh_seconds)
     host.on_start.append(load_boundaries)
+    host.on_start.append(catalog.start)
+    host.on_stop.append(catalog.stop)
     scheduler = ReminderScheduler(host.unit_of_work, settings.matching_reminder_poll_seconds)
     host.on_start.append(scheduler.start)
     host.on_stop.append(scheduler.stop)
     app.state.geography = geography
+    app.state.catalog = catalog
     app.include_router(router)
     app.include_router(admin_http.router)
     return app

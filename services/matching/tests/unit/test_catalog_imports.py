@@ -12,6 +12,7 @@ from runway_matching.adapters import tables
 from runway_matching.adapters.geography_index import GeographyIndex
 from runway_matching.adapters.race_files import UnreadableFile, csv_rows, vip_rows
 from runway_matching.service_layer.catalog import import_catalog
+from runway_matching.service_layer.live_catalog import LiveCatalog
 from runway_matching.service_layer.race_finder import race_by_id
 
 NOW = datetime(2027, 1, 10, 12, 0, tzinfo=UTC)
@@ -202,3 +203,25 @@ def test_an_unreadable_or_unsafe_vip_file_is_refused_whole(
     with pytest.raises(UnreadableFile, match=why):
         import_catalog(db.uow(), vip_rows(raw), "ks-vip", geography.divisions, NOW)
     assert count(db, tables.races) == 0
+
+
+def test_the_public_apis_catalog_in_memory_follows_every_write(
+    db: MatchingDatabase, geography: GeographyIndex
+) -> None:
+    live = LiveCatalog(db.sessions, refresh_seconds=60)
+    assert live.refresh() and len(live.snapshot) == 0
+    report = run_csv(db, geography, GOOD_CSV)  # as if another process imported it
+    assert live.refresh() and len(live.snapshot) == 3
+    assert not live.refresh()  # nothing changed since
+    board_id = report.race_ids[0]
+    assert [r.race_id for r in live.snapshot.races_in([USD497, USD497])] == [board_id]
+
+    bigger = GOOD_CSV.replace("2027-11-02,3,false,18,2027-05-01", "2027-11-02,5,false,18,2027-05-01")
+    assert run_csv(db, geography, bigger).updated == 1
+    before = live.snapshot
+    assert live.refresh([board_id])  # this process's own write: only that race is read
+    assert live.snapshot.race(board_id).seats == 5 and before.race(board_id).seats == 3  # type: ignore[union-attr]
+    assert [r.seats for r in live.snapshot.races_in([USD497])] == [5]
+    assert len(live.snapshot) == 3
+    assert live.refresh()  # and the next check reloads everything, in case another process wrote too
+    assert [r.seats for r in live.snapshot.races_in([USD497])] == [5]

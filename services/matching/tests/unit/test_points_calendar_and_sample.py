@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
@@ -97,7 +98,7 @@ def race(race_id: str, **changes: object) -> Race:
         False,
         filing_time_zone="America/Chicago",
     )
-    return Race(**{**base.__dict__, **changes})  # type: ignore[arg-type]
+    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
 
 
 def test_the_calendar_feed_parses_back_with_every_deadline_and_election_day() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import gzip
+import sys
 from collections import defaultdict
 from datetime import date
 from importlib import resources
@@ -48,15 +49,23 @@ class GeographyIndex:
             next(reader)
             for ocd_id, name, kind, parent, geoid, valid_from, valid_through in reader:
                 divisions[ocd_id] = Division(
-                    ocd_id, name, kind, parent or None, geoid or None, _day(valid_from), _day(valid_through)
+                    ocd_id,
+                    name,
+                    sys.intern(kind),
+                    parent or None,
+                    geoid or None,
+                    _day(valid_from),
+                    _day(valid_through),
                 )
         grouped: dict[str, list[DivisionMatch]] = defaultdict(list)
         with gzip.open(str(data / "zcta_divisions.csv.gz"), "rt", newline="") as f:
             reader = csv.reader(f)
             next(reader)
             for zcta, ocd_id, kind, share in reader:  # kind: the role it plays here (DC is a county too)
-                name = divisions[ocd_id].name
-                grouped[zcta].append(DivisionMatch(ocd_id, name, kind, float(share) if share else None))
+                # The division's own strings, not 280,000 copies of them.
+                d = divisions[ocd_id]
+                match = DivisionMatch(d.ocd_id, d.name, sys.intern(kind), float(share) if share else None)
+                grouped[zcta].append(match)
         points: dict[str, tuple[float, float]] = {}
         with gzip.open(str(data / "zcta_points.csv.gz"), "rt", newline="") as f:
             reader = csv.reader(f)
@@ -64,6 +73,10 @@ class GeographyIndex:
             for zcta, lat, lon in reader:
                 points[zcta] = (float(lat), float(lon))
         return cls(divisions, {z: tuple(d) for z, d in grouped.items()}, points)
+
+    def zip_codes(self) -> list[str]:
+        """Every ZIP with a ZCTA, in order."""
+        return sorted(self._points)
 
     def use_boundaries(self, boundaries: Boundaries) -> None:
         self.boundaries = boundaries

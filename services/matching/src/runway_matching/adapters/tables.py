@@ -58,6 +58,8 @@ races = sa.Table(
     sa.Column("filing_opens", sa.DateTime(timezone=True)),
     sa.Column("filing_closes", sa.DateTime(timezone=True)),
     sa.Column("filing_time_zone", sa.String(64)),
+    # When an import last wrote the race: with the count, the catalog's version (read models reload on change).
+    sa.Column("updated_at", sa.DateTime(timezone=True)),
     sa.Column("sample", sa.Boolean, nullable=False),
     sa.Column("source", sa.String(50), nullable=False),
     sa.Column("source_id", sa.String(200), nullable=False),
@@ -104,6 +106,14 @@ reminders = sa.Table(
     sa.Column("status", sa.String(12), nullable=False),  # scheduled, sent, void
     sa.Column("sent_at", sa.DateTime(timezone=True)),
     sa.Index("ix_reminders_due", "status", "due_at"),
+)
+
+# One row: bumped by every catalog write, in its transaction; in-memory copies reload when it moves.
+catalog_revision = sa.Table(
+    "catalog_revision",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("revision", sa.BigInteger, nullable=False),
 )
 
 # District boundaries imported from GeoJSON; a point inside one is an exact match.

@@ -8,7 +8,7 @@ from datetime import date
 WHOLLY_INSIDE = 0.99
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Division:
     """An Open Civic Data division: a place people vote in."""
 
@@ -39,7 +39,7 @@ def state_of(ocd_id: str) -> str:
     return ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DivisionMatch:
     ocd_id: str
     name: str
@@ -65,7 +65,7 @@ class DivisionMatch:
         return "zip_wholly_inside" if self.share >= WHOLLY_INSIDE else "zip_partly_inside"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Location:
     postal_code: str | None
     divisions: tuple[DivisionMatch, ...]

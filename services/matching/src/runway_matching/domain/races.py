@@ -24,7 +24,7 @@ INTEREST_OFFICE_TYPES = {
 LOCAL_FIRST = {"place": 3, "lea": 3, "county": 2, "cd": 0, "state": 1}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Race:
     race_id: str
     office_name: str
@@ -79,7 +79,7 @@ class Race:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Person:
     birth_date: date | None
     interests: frozenset[str]

@@ -89,6 +89,7 @@ async def create_race(body: RaceIn, request: Request, response: Response, host: 
     race_id, created = await anyio.to_thread.run_sync(
         add_race, host.unit_of_work(), record, divisions, datetime.now(UTC)
     )
+    await anyio.to_thread.run_sync(request.app.state.catalog.refresh, [race_id])
     if not created:
         response.status_code = 200  # the same source id again: updated in place, nobody told twice
     return {"race_id": race_id, "created": created}
@@ -116,6 +117,8 @@ async def import_file(
             report = import_catalog(host.unit_of_work(), rows, source, divisions, datetime.now(UTC))
         except UnreadableFile as error:
             return JSONResponse({"applied": False, "file_error": str(error)}, status_code=422)
+        if report.applied:
+            request.app.state.catalog.refresh(report.race_ids)  # this process answers with them at once
         return JSONResponse(report.as_dict(), status_code=200 if report.applied else 422)
 
     return await anyio.to_thread.run_sync(run)

@@ -14,8 +14,9 @@ from runway_contracts.matching import RaceSummary
 from runway_matching.adapters.calendar import filing_calendar
 from runway_matching.adapters.geography_index import GeographyIndex
 from runway_matching.domain.geography import Location
-from runway_matching.domain.races import Person
-from runway_matching.service_layer.race_finder import RaceFilter, RankedRace, find_races, race_by_id
+from runway_matching.domain.races import Person, Race
+from runway_matching.service_layer.live_catalog import CatalogSnapshot
+from runway_matching.service_layer.race_finder import RaceFilter, RankedRace, race_by_id, rank
 from runway_runtime.requests import Host
 
 router = APIRouter(tags=["races"])
@@ -147,23 +148,37 @@ async def divisions(location: Where) -> list[DivisionOut]:
     ]
 
 
-async def _find(host: Host, location: Location, only: RaceFilter) -> list[RankedRace]:
-    def lookup() -> list[RankedRace]:
-        with host.sessions() as session:
-            return find_races(session, location, Person(None, frozenset()), only=only)
+def _json(body: BaseModel) -> Response:
+    # Built and checked once here; handing FastAPI the model would validate it a second time,
+    # which on the busiest route costs more than the database lookup.
+    return Response(body.model_dump_json(), media_type="application/json")
 
-    return await anyio.to_thread.run_sync(lookup)
+
+NOBODY_IN_PARTICULAR = Person(None, frozenset())
+
+
+async def get_catalog(request: Request) -> CatalogSnapshot:
+    return request.app.state.catalog.snapshot  # type: ignore[no-any-return]
+
+
+Catalog = Annotated[CatalogSnapshot, Depends(get_catalog)]
+
+
+def _find(catalog: CatalogSnapshot, location: Location, only: RaceFilter) -> list[RankedRace]:
+    # In memory and a fraction of a millisecond: no worker thread needed.
+    candidates = catalog.races_in(d.ocd_id for d in location.divisions)
+    return rank(candidates, location, NOBODY_IN_PARTICULAR, datetime.now(UTC), only)
 
 
 @router.get("/v1/races", response_model=RacesOut, summary="Races you could run for near a ZIP or point")
 async def races_near(
     location: Where,
-    host: Host,
+    catalog: Catalog,
     only: Annotated[RaceFilter, Depends(race_filter)],
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-) -> RacesOut:
-    found = await _find(host, location, only)
-    return RacesOut(
+) -> Response:
+    found = _find(catalog, location, only)
+    body = RacesOut(
         zip=location.postal_code,
         location=location.summary,
         location_resolved=location.resolved,
@@ -171,6 +186,7 @@ async def races_near(
         races=[RaceOut.of(r) for r in found[:limit]],
         notice=SAMPLE_NOTICE if any(r.race.sample for r in found) else None,
     )
+    return _json(body)
 
 
 @router.get(
@@ -180,9 +196,9 @@ async def races_near(
     responses={200: {"content": {"text/calendar": {}}}},
 )
 async def races_calendar(
-    location: Where, host: Host, only: Annotated[RaceFilter, Depends(race_filter)]
+    location: Where, catalog: Catalog, only: Annotated[RaceFilter, Depends(race_filter)]
 ) -> Response:
-    found = await _find(host, location, only)
+    found = _find(catalog, location, only)
     body = filing_calendar([(r.race, r.reason) for r in found], location.summary, datetime.now(UTC))
     return Response(
         body,
@@ -192,16 +208,13 @@ async def races_calendar(
 
 
 @router.get("/v1/races/{race_id}", response_model=RaceOut, summary="One race")
-async def race(race_id: str, host: Host, geography: Geography) -> RaceOut:
-    def lookup() -> RankedRace | None:
+async def race(race_id: str, host: Host, geography: Geography, catalog: Catalog) -> RaceOut:
+    def from_database() -> Race | None:
         with host.sessions() as session:
-            found = race_by_id(session, race_id)
-        if found is None:
-            return None
-        division = geography.divisions.get(found.division_id)
-        return RankedRace.plain(found, division)
+            return race_by_id(session, race_id)
 
-    ranked = await anyio.to_thread.run_sync(lookup)
-    if ranked is None:
+    # A race added by another process moments ago is in the database before it is in the snapshot.
+    found = catalog.race(race_id) or await anyio.to_thread.run_sync(from_database)
+    if found is None:
         raise HTTPException(404, "no race with this id")
-    return RaceOut.of(ranked)
+    return RaceOut.of(RankedRace.plain(found, geography.divisions.get(found.division_id)))

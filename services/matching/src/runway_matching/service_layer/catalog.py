@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from runway_contracts.matching import RacePublished
 from runway_eventbus.unit_of_work import UnitOfWork
 from runway_matching.adapters.race_files import Rows
-from runway_matching.adapters.tables import elections, positions, races
+from runway_matching.adapters.tables import catalog_revision, elections, positions, races
 from runway_matching.domain.catalog import RaceRecord, RowError, duplicate_errors, read_race
 from runway_matching.domain.geography import Division, DivisionMatch
 from runway_matching.domain.races import Race
@@ -191,6 +191,7 @@ def import_races(
                     )
                     new_races.append(
                         {
+                            "updated_at": now,
                             "id": race_id,
                             "position_id": position_id,
                             "source": source,
@@ -212,8 +213,9 @@ def import_races(
                 report.updated += 1
                 if not same_position:
                     changed_positions.append({"_id": position_id, **position})
-                if not same_race:
-                    changed_races.append({"_id": race_id, **race})
+                changed_races.append(
+                    {"_id": race_id, **race, "updated_at": now}
+                )  # the catalog's version moves
         if new_positions:
             session.execute(positions.insert(), new_positions)
             session.execute(races.insert(), new_races)
@@ -222,6 +224,8 @@ def import_races(
             session.execute(statement, changed_positions)
         if changed_races:
             session.execute(races.update().where(races.c.id == sa.bindparam("_id")), changed_races)
+        if report.created or report.updated:
+            session.execute(catalog_revision.update().values(revision=catalog_revision.c.revision + 1))
         if publish and published:
             uow.outbox.stage_rows(
                 session,

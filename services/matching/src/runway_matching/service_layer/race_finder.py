@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -105,27 +107,76 @@ def _race_query() -> sa.Select[tuple[object, ...]]:
     )
 
 
+def _intern(value: str | None) -> str | None:
+    return sys.intern(value) if value is not None else None
+
+
 def _race(r: Any) -> Race:
+    # Codes and ids repeat across 100,000 races: one string each keeps the catalog small in memory.
     return Race(
-        *r[:6],
+        r[0],
+        r[1],
+        sys.intern(r[2]),
+        sys.intern(r[3]),
+        sys.intern(r[4]),
+        r[5],
         _as_utc(r[6]),
-        *r[7:11],
-        r[11],
+        r[7],
+        r[8],
+        r[9],
+        r[10],
+        sys.intern(r[11]),
         r[12],
         _as_utc(r[13]),
-        *r[14:],  # type: ignore[arg-type]
+        *r[14:20],
+        _intern(r[20]),
+        r[21],
+        _intern(r[22]),
     )
+
+
+# Built once: the lookup runs on every `GET /v1/races`, and building a statement costs more
+# than running it from SQLAlchemy's compiled cache.
+_IN_DIVISIONS = _race_query().where(races.c.division_id.in_(sa.bindparam("division_ids", expanding=True)))
+_BY_ID = _race_query().where(races.c.id == sa.bindparam("race_id"))
 
 
 def races_in(session: Session, division_ids: list[str]) -> list[Race]:
     if not division_ids:
         return []
-    return [_race(r) for r in session.execute(_race_query().where(races.c.division_id.in_(division_ids)))]
+    return [_race(r) for r in session.execute(_IN_DIVISIONS, {"division_ids": division_ids})]
+
+
+def all_races(session: Session) -> Iterable[Race]:
+    for row in session.execute(_race_query().execution_options(yield_per=5000)):
+        yield _race(row)
 
 
 def race_by_id(session: Session, race_id: str) -> Race | None:
-    row = session.execute(_race_query().where(races.c.id == race_id)).first()
+    row = session.execute(_BY_ID, {"race_id": race_id}).first()
     return _race(row) if row else None
+
+
+def rank(
+    candidates: list[Race],
+    location: Location,
+    person: Person,
+    now: datetime,
+    only: RaceFilter = EVERYTHING,
+) -> list[RankedRace]:
+    """The races the person could still enter, best first, each with its reason."""
+    where = {d.ocd_id: d for d in location.divisions}
+    ranked = [
+        RankedRace(
+            race,
+            where[race.division_id],
+            score(race, where[race.division_id], person, now),
+            reason(race, where[race.division_id], location.postal_code),
+        )
+        for race in candidates
+        if only.keeps(race) and eligible(race, person, now)
+    ]
+    return sorted(ranked, key=lambda r: (-r.score, r.race.filing_closes or now, r.race.race_id))
 
 
 def find_races(
@@ -135,17 +186,6 @@ def find_races(
     now: datetime | None = None,
     only: RaceFilter = EVERYTHING,
 ) -> list[RankedRace]:
-    """Every race the person could still enter, best first."""
-    now = now or datetime.now(UTC)
-    where = {d.ocd_id: d for d in location.divisions}
-    ranked = [
-        RankedRace(
-            race,
-            where[race.division_id],
-            score(race, where[race.division_id], person, now),
-            reason(race, where[race.division_id], location.postal_code),
-        )
-        for race in races_in(session, list(where))
-        if only.keeps(race) and eligible(race, person, now)
-    ]
-    return sorted(ranked, key=lambda r: (-r.score, r.race.filing_closes or now, r.race.race_id))
+    """Every race the person could still enter, best first, read from the database."""
+    division_ids = list(dict.fromkeys(d.ocd_id for d in location.divisions))
+    return rank(races_in(session, division_ids), location, person, now or datetime.now(UTC), only)

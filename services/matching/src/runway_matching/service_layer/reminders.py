@@ -20,7 +20,7 @@ from runway_contracts.matching import DeadlineApproaching, RaceSummary
 from runway_eventbus.unit_of_work import UnitOfWork
 from runway_matching.adapters.tables import races, reminders
 from runway_matching.domain.reminders import days_left, reminder_times
-from runway_storage import insert_if_absent
+from runway_storage import insert_many_if_absent
 
 log = logging.getLogger(__name__)
 # A deadline moved later by more than this is rescheduled rather than reminded early.
@@ -31,28 +31,32 @@ def _utc(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
+def reminder_rows(
+    lead_id: str, race: RaceSummary, offsets: tuple[int, ...], now: datetime
+) -> list[dict[str, object]]:
+    """The lead's reminder rows for the race: one per offset still ahead."""
+    if race.filing_deadline is None:
+        return []
+    shown = race.model_dump(mode="json")
+    return [
+        {
+            "lead_id": lead_id,
+            "race_id": race.race_id,
+            "days_before": days,
+            "due_at": due,
+            "race": shown,
+            "status": "scheduled",
+            "sent_at": None,
+        }
+        for days, due in reminder_times(race.filing_deadline, offsets, now)
+    ]
+
+
 def schedule(
     session: Session, lead_id: str, race: RaceSummary, offsets: tuple[int, ...], now: datetime
-) -> int:
-    """Write the lead's reminders for the race (those still ahead); how many were new."""
-    if race.filing_deadline is None:
-        return 0
-    written = 0
-    for days, due in reminder_times(race.filing_deadline, offsets, now):
-        written += insert_if_absent(
-            session,
-            reminders,
-            {
-                "lead_id": lead_id,
-                "race_id": race.race_id,
-                "days_before": days,
-                "due_at": due,
-                "race": race.model_dump(mode="json"),
-                "status": "scheduled",
-                "sent_at": None,
-            },
-        )
-    return written
+) -> None:
+    """Write the lead's reminders for the race (those still ahead; existing ones stay as they are)."""
+    insert_many_if_absent(session, reminders, reminder_rows(lead_id, race, offsets, now))
 
 
 def send_due(uow: UnitOfWork, now: datetime, limit: int = 500) -> int:

@@ -15,12 +15,13 @@ from sqlalchemy.orm import Session
 from runway_contracts.matching import LeadRaceNearby, RaceSummary
 from runway_eventbus.unit_of_work import UnitOfWork
 from runway_matching.adapters.geography_index import GeographyIndex
-from runway_matching.adapters.tables import lead_divisions, lead_locations, lead_matches
+from runway_matching.adapters.tables import lead_divisions, lead_locations, lead_matches, races
+from runway_matching.adapters.tables import reminders as reminders_table
 from runway_matching.domain.geography import DivisionMatch
 from runway_matching.domain.races import Person, Race, eligible, reason
 from runway_matching.service_layer.race_finder import RankedRace, race_by_id
-from runway_matching.service_layer.reminders import schedule
-from runway_storage import insert_if_absent
+from runway_matching.service_layer.reminders import reminder_rows
+from runway_storage import insert_many_if_absent
 
 
 def leads_in(session: Session, division_id: str) -> list[tuple[str, str | None, object, list[str]]]:
@@ -46,27 +47,47 @@ def announce_race(
     now: datetime,
     reminder_offsets: tuple[int, ...],
 ) -> int:
-    """Publish the race to every eligible lead living in its division; how many were told."""
+    """Publish the race to every eligible lead living in its division; how many were told.
+
+    Set-based: one read of the division's leads, one of who already has the race,
+    then bulk inserts, so a county of tens of thousands of people is one short
+    transaction.
+    """
     with uow:
         session = uow.session
-        race = race_by_id(session, race_id)
-        if race is None:
+        # One announcer per race at a time (a row lock on PostgreSQL; SQLite has one writer).
+        if (
+            session.execute(sa.select(races.c.id).where(races.c.id == race_id).with_for_update()).first()
+            is None
+        ):
             return 0
-        told = 0
+        race = race_by_id(session, race_id)
+        assert race is not None
+        already = set(
+            session.scalars(sa.select(lead_matches.c.lead_id).where(lead_matches.c.race_id == race_id))
+        )
+        shown: dict[str | None, RaceSummary] = {}  # the race as shown depends only on the ZIP
+        matches: list[dict[str, object]] = []
+        events: list[dict[str, object]] = []
+        reminders: list[dict[str, object]] = []
         for lead_id, postal_code, birth_date, interests in leads_in(session, race.division_id):
-            person = Person(birth_date, frozenset(interests or ()))  # type: ignore[arg-type]
-            if not eligible(race, person, now):
-                continue
-            if not insert_if_absent(
-                session, lead_matches, {"lead_id": lead_id, "race_id": race.race_id, "matched_at": now}
-            ):
+            if lead_id in already:
                 continue  # this person already has this race
-            summary = _shown_to(race, postal_code, geography)
-            uow.outbox.stage(session, LeadRaceNearby(lead_id=lead_id, race=summary), subject_id=lead_id)
-            schedule(session, lead_id, summary, reminder_offsets, now)
-            told += 1
+            if not eligible(race, Person(birth_date, frozenset(interests or ())), now):  # type: ignore[arg-type]
+                continue
+            if postal_code not in shown:
+                shown[postal_code] = _shown_to(race, postal_code, geography)
+            summary = shown[postal_code]
+            already.add(lead_id)
+            matches.append({"lead_id": lead_id, "race_id": race_id, "matched_at": now})
+            events.append(uow.outbox.row(LeadRaceNearby(lead_id=lead_id, race=summary), subject_id=lead_id))
+            reminders += reminder_rows(lead_id, summary, reminder_offsets, now)
+        if matches:
+            session.execute(lead_matches.insert(), matches)
+            uow.outbox.stage_rows(session, events)
+            insert_many_if_absent(session, reminders_table, reminders)
         uow.commit()
-        return told
+        return len(matches)
 
 
 def _shown_to(race: Race, postal_code: str | None, geography: GeographyIndex) -> RaceSummary:

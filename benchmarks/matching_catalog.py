@@ -1,0 +1,254 @@
+"""Matching benchmark: the full sample catalog imported, ZIP lookups in process and over HTTP,
+a new county race matched against a million stored leads, and the service's memory.
+
+    .venv/bin/python -m benchmarks.matching_catalog --backend sqlite
+    .venv/bin/python -m benchmarks.matching_catalog --backend postgresql
+
+1. Import: the 100,200-race sample catalog written as Runway's CSV and imported the way
+   `runway-matching import` does it (read, check every row, apply in one transaction,
+   publish each new open race through the outbox).
+2. Lookup in process: the races for a random ZIP (seeded), from the in-memory catalog as
+   `GET /v1/races` finds them, and from the database as matching a new lead does.
+3. Reverse matching: `--leads` leads stored (a random ZIP each, with all its divisions in
+   the lead-division index), then a new race in the county holding the most of them is
+   announced: the time from start to commit of `announce_race` (one race.nearby event,
+   match row and reminders per eligible lead).
+4. HTTP: `GET /v1/races?zip=…` at a fixed rate (open loop, latency from the scheduled
+   send time), then the resident memory of the serving process.
+
+Writes benchmarks/results/matching-<backend>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import io
+import json
+import random
+import time
+import uuid
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.orm import sessionmaker
+
+from benchmarks.harness import RESULTS, Harness, report_header
+from benchmarks.loadgen import render, run
+from runway_devstack.nats_server import free_port
+from runway_devstack.processes import run_command, venv_command
+from runway_eventbus.outbox import Outbox
+from runway_eventbus.unit_of_work import UnitOfWork
+from runway_matching.adapters import sample_catalog, tables
+from runway_matching.adapters.geography_index import GeographyIndex
+from runway_matching.adapters.race_files import CSV_COLUMNS, csv_rows
+from runway_matching.domain.catalog import RaceRecord
+from runway_matching.domain.races import Person
+from runway_matching.service_layer.catalog import import_catalog, import_races
+from runway_matching.service_layer.live_catalog import LiveCatalog
+from runway_matching.service_layer.race_finder import find_races, rank
+from runway_matching.service_layer.reverse_matching import announce_race
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    at = lambda p: round(ordered[min(len(ordered) - 1, int(len(ordered) * p))] * 1000, 3)  # noqa: E731
+    return {"count": len(ordered), "p50_ms": at(0.5), "p99_ms": at(0.99), "max_ms": at(1.0)}
+
+
+def catalog_csv(records: list[RaceRecord]) -> bytes:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS)
+    writer.writeheader()
+    for r in records:
+        writer.writerow(
+            {
+                **{c: getattr(r, c, None) for c in CSV_COLUMNS if hasattr(r, c)},
+                "seats": r.seats,
+                "filing_opens": r.filing_opens.isoformat() if r.filing_opens else "",
+                "filing_closes": r.filing_closes.isoformat() if r.filing_closes else "",
+                "filing_fee": "",
+            }
+        )
+    return out.getvalue().encode()
+
+
+def store_leads(engine: sa.Engine, geography: GeographyIndex, count: int, seed: int) -> Counter[str]:
+    """`count` leads, each in a random resolvable ZIP with all its divisions; leads per county."""
+    rng = random.Random(seed)
+    zips = [z for z in geography.zip_codes() if geography.locate(z).resolved]
+    per_county: Counter[str] = Counter()
+    now = datetime.now(UTC)
+    batch_locations, batch_divisions = [], []
+
+    def flush() -> None:
+        with engine.begin() as c:
+            c.execute(tables.lead_locations.insert(), batch_locations)
+            c.execute(tables.lead_divisions.insert(), batch_divisions)
+        batch_locations.clear()
+        batch_divisions.clear()
+
+    for n in range(count):
+        zip_code = rng.choice(zips)
+        location = geography.locate(zip_code)
+        lead_id = str(uuid.UUID(int=rng.getrandbits(128)))
+        divisions = list(dict.fromkeys(d.ocd_id for d in location.divisions))
+        batch_locations.append(
+            {
+                "lead_id": lead_id,
+                "postal_code": zip_code,
+                "division_ids": divisions,
+                "birth_date": date(1960 + n % 45, 1 + n % 12, 1 + n % 28),
+                "interests": [],
+                "updated_at": now,
+            }
+        )
+        batch_divisions += [{"division_id": d, "lead_id": lead_id} for d in divisions]
+        county = location.primary("county")
+        if county:
+            per_county[county.ocd_id] += 1
+        if len(batch_locations) == 20_000:
+            flush()
+    if batch_locations:
+        flush()
+    return per_county
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--leads", type=int, default=1_000_000)
+    parser.add_argument("--lookups", type=int, default=5000)
+    parser.add_argument("--rate", type=float, default=500, help="GET /v1/races per second")
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+
+    report = report_header(args, "benchmarks.matching_catalog")
+    harness = Harness(args.backend, "matching")
+    engine = harness.databases.engine("matching")
+    try:
+        run_command([venv_command("runway-matching"), "migrate"], harness.env)
+        geography = GeographyIndex.load()
+        sessions = sessionmaker(engine)
+        uow = lambda: UnitOfWork(sessions, Outbox(tables.outbox, source="/runway/matching"), lambda: None)  # noqa: E731
+
+        records = list(sample_catalog.generate(geography.divisions))
+        raw = catalog_csv(records)
+        began = time.perf_counter()
+        imported = import_catalog(uow(), csv_rows(raw), "bench", geography.divisions, datetime.now(UTC))
+        report["import"] = {
+            "races": len(records),
+            "csv_bytes": len(raw),
+            "seconds": round(time.perf_counter() - began, 2),
+            "created": imported.created,
+            "errors": len(imported.errors),
+        }
+        print("import:", report["import"], flush=True)
+        with engine.begin() as c:
+            report["import"]["published_events"] = c.scalar(
+                sa.select(sa.func.count()).select_from(tables.outbox)
+            )  # type: ignore[index]
+            c.execute(tables.outbox.delete())  # nobody is subscribed here; keep the service quiet
+
+        rng = random.Random(args.seed)
+        zips = rng.sample(geography.zip_codes(), min(args.lookups, len(geography.zip_codes())))
+        nobody = Person(None, frozenset())
+        live = LiveCatalog(sessions, refresh_seconds=60)
+        began = time.perf_counter()
+        live.refresh()
+        report["catalog_snapshot_load_seconds"] = round(time.perf_counter() - began, 2)
+
+        def in_memory(zip_code: str) -> int:  # what GET /v1/races does
+            location = geography.locate(zip_code)
+            found = live.snapshot.races_in(d.ocd_id for d in location.divisions)
+            return len(rank(found, location, nobody, datetime.now(UTC)))
+
+        def via_database(zip_code: str) -> int:  # what matching a new lead does
+            with sessions() as session:
+                return len(find_races(session, geography.locate(zip_code), nobody))
+
+        for name, lookup in (("lookup_in_memory", in_memory), ("lookup_via_database", via_database)):
+            samples, found = [], 0
+            for i, zip_code in enumerate(zips[:500] + zips):
+                began = time.perf_counter()
+                races = lookup(zip_code)
+                if i >= 500:  # the first 500 warm the caches
+                    samples.append(time.perf_counter() - began)
+                    found += races
+            report[name] = {**percentiles(samples), "mean_races_per_zip": round(found / len(samples), 1)}
+            print(f"{name}:", report[name], flush=True)
+
+        began = time.perf_counter()
+        per_county = store_leads(engine, geography, args.leads, args.seed)
+        report["leads_stored"] = {"leads": args.leads, "seconds": round(time.perf_counter() - began, 1)}
+        county, in_county = per_county.most_common(1)[0]
+        closes = datetime.now(UTC) + timedelta(days=90)
+        new = RaceRecord(
+            source="bench",
+            source_id=f"new-{uuid.uuid4().hex[:8]}",
+            office_name="County Commission, District 9",
+            office_type="county_commission",
+            level="county",
+            division_id=county,
+            election_name="General election",
+            election_date=(closes + timedelta(days=120)).date(),
+            filing_closes=closes,
+        )
+        race_id = import_races(uow(), [new], geography.divisions, datetime.now(UTC), publish=False).race_ids[
+            0
+        ]
+        began = time.perf_counter()
+        told = announce_race(uow(), race_id, geography, datetime.now(UTC), (14, 7, 1))
+        report["reverse_match"] = {
+            "stored_leads": args.leads,
+            "county": county,
+            "leads_in_county": in_county,
+            "told": told,
+            "seconds": round(time.perf_counter() - began, 3),
+        }
+        print("reverse match:", report["reverse_match"], flush=True)
+        with engine.begin() as c:
+            c.execute(tables.outbox.delete())
+
+        port = free_port()
+        process = harness.serve(port, args.workers, {})
+        host = f"127.0.0.1:{port}"
+        requests = [render("GET", f"/v1/races?zip={z}", host, b"") for z in zips]
+        result = asyncio.run(
+            run(
+                "127.0.0.1",
+                port,
+                lambda i: requests[i % len(requests)],
+                seconds=args.seconds,
+                connections=64,
+                rate=args.rate,
+                ok_statuses=(200,),
+            )
+        )
+        report["http_at_rate"] = {"offered_rate": args.rate, **result.summary()}
+        print("http:", report["http_at_rate"], flush=True)
+        status = Path(f"/proc/{process.process.pid}/status").read_text()
+        rss_kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
+        peak_kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:"))
+        report["service_memory_mb"] = {
+            "resident": round(rss_kb / 1024),
+            "peak_resident": round(peak_kb / 1024),
+        }
+        print("memory:", report["service_memory_mb"], flush=True)
+    finally:
+        engine.dispose()
+        harness.close()
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"matching-{args.backend}.json").write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
