@@ -1,5 +1,5 @@
 """Positions' eligibility and filing details, race types, filing time zones, when a race was
-last written, the catalog's revision, imported boundaries.
+last written, the catalog's revision, imported boundaries; reminders no longer copy the race.
 
 Revision ID: 0003
 Revises: 0002
@@ -29,6 +29,10 @@ def upgrade() -> None:
         batch.add_column(sa.Column("candidates_filed", sa.Integer))
         batch.add_column(sa.Column("filing_time_zone", sa.String(64)))
         batch.add_column(sa.Column("updated_at", sa.DateTime(timezone=True)))
+    # A reminder shows the race as it is when it goes out, not a copy taken at matching time
+    # (and reverse matching schedules thousands of them in one INSERT … SELECT).
+    with op.batch_alter_table("reminders") as batch:
+        batch.drop_column("race")
     revision_table = op.create_table(
         "catalog_revision",
         sa.Column("id", sa.Integer, primary_key=True),
@@ -45,6 +49,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("reminders") as batch:
+        batch.add_column(sa.Column("race", sa.JSON, nullable=False, server_default="{}"))
     op.drop_table("boundaries")
     op.drop_table("catalog_revision")
     with op.batch_alter_table("races") as batch:

@@ -41,7 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     host.on_start.append(load_boundaries)
     host.on_start.append(catalog.start)
     host.on_stop.append(catalog.stop)
-    scheduler = ReminderScheduler(host.unit_of_work, settings.matching_reminder_poll_seconds)
+    scheduler = ReminderScheduler(host.unit_of_work, geography, settings.matching_reminder_poll_seconds)
     host.on_start.append(scheduler.start)
     host.on_stop.append(scheduler.stop)
     app.state.geography = geography

@@ -106,14 +106,14 @@ def test_reminders_go_at_each_offset_once_and_survive_a_restart(
         ).scalars()
         assert sorted(due) == [1, 7, 14]
 
-    assert send_due(db.uow(), closes - timedelta(days=14, minutes=1)) == 0
-    assert send_due(db.uow(), closes - timedelta(days=14)) == 1
-    assert send_due(db.uow(), closes - timedelta(days=13)) == 0  # sent: never again
+    assert send_due(db.uow(), geography, closes - timedelta(days=14, minutes=1)) == 0
+    assert send_due(db.uow(), geography, closes - timedelta(days=14)) == 1
+    assert send_due(db.uow(), geography, closes - timedelta(days=13)) == 0  # sent: never again
     # A "restart": nothing in memory; the next process reads the same schedule.
-    assert send_due(db.uow(), closes - timedelta(hours=20)) == 2  # 7 days and 1 day, both due now
+    assert send_due(db.uow(), geography, closes - timedelta(hours=20)) == 2  # 7 days and 1 day, both due now
     reminders = [e for e in db.events("matching.deadline.approaching.v1") if e["race"]["race_id"] == race_id]
     assert sorted(e["days_left"] for e in reminders) == [1, 1, 14]
-    assert send_due(db.uow(), closes + timedelta(days=1)) == 0
+    assert send_due(db.uow(), geography, closes + timedelta(days=1)) == 0
 
 
 def test_two_schedulers_never_send_the_same_reminder(db: MatchingDatabase, geography: GeographyIndex) -> None:
@@ -123,7 +123,7 @@ def test_two_schedulers_never_send_the_same_reminder(db: MatchingDatabase, geogr
     race_id, _ = add_race(db.uow(), new_race("twice", closes=closes), NOW)
     announce_race(db.uow(), race_id, geography, NOW, OFFSETS)
     at = closes - timedelta(hours=23)
-    schedulers = [ReminderScheduler(db.uow, 0.01, clock=lambda: at) for _ in range(3)]
+    schedulers = [ReminderScheduler(db.uow, geography, 0.01, clock=lambda: at) for _ in range(3)]
     for s in schedulers:
         s.start()
     deadline = datetime.now(UTC) + timedelta(seconds=20)
@@ -144,7 +144,7 @@ def test_a_moved_deadline_moves_its_reminders_and_a_removed_one_voids_them(
     announce_race(db.uow(), race_id, geography, NOW, OFFSETS)
     later = closes + timedelta(days=5)
     add_race(db.uow(), new_race("moving", closes=later), NOW)  # the filing period was extended
-    assert send_due(db.uow(), closes - timedelta(days=7)) == 0  # not at the old time
-    assert send_due(db.uow(), later - timedelta(days=7)) == 1
+    assert send_due(db.uow(), geography, closes - timedelta(days=7)) == 0  # not at the old time
+    assert send_due(db.uow(), geography, later - timedelta(days=7)) == 1
     [event] = db.events("matching.deadline.approaching.v1")
     assert event["days_left"] == 7

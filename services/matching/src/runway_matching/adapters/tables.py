@@ -102,7 +102,6 @@ reminders = sa.Table(
     sa.Column("race_id", sa.String(64), primary_key=True),
     sa.Column("days_before", sa.Integer, primary_key=True),
     sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("race", sa.JSON, nullable=False),  # the race as shown to this person, when matched
     sa.Column("status", sa.String(12), nullable=False),  # scheduled, sent, void
     sa.Column("sent_at", sa.DateTime(timezone=True)),
     sa.Index("ix_reminders_due", "status", "due_at"),

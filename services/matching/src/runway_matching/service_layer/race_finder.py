@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from runway_contracts.matching import RaceSummary
+from runway_matching.adapters.geography_index import GeographyIndex
 from runway_matching.adapters.tables import elections, positions, races
 from runway_matching.domain.geography import Division, DivisionMatch, Location
 from runway_matching.domain.races import Person, Race, describe, eligible, reason, score
@@ -189,3 +190,13 @@ def find_races(
     """Every race the person could still enter, best first, read from the database."""
     division_ids = list(dict.fromkeys(d.ocd_id for d in location.divisions))
     return rank(races_in(session, division_ids), location, person, now or datetime.now(UTC), only)
+
+
+def shown_to(race: Race, postal_code: str | None, geography: GeographyIndex) -> RaceSummary:
+    """The race as a person living in this ZIP sees it (their division match and its reason)."""
+    where = next((d for d in geography.locate(postal_code).divisions if d.ocd_id == race.division_id), None)
+    if where is None:  # the shipped geography changed since this person was matched
+        division = geography.divisions.get(race.division_id)
+        name, kind = (division.name, division.kind) if division else (race.division_id, "")
+        where = DivisionMatch(race.division_id, name, kind, None)
+    return RankedRace(race, where, 0.0, reason(race, where, postal_code)).summary()

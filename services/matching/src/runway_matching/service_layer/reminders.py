@@ -18,8 +18,11 @@ from sqlalchemy.orm import Session
 
 from runway_contracts.matching import DeadlineApproaching, RaceSummary
 from runway_eventbus.unit_of_work import UnitOfWork
-from runway_matching.adapters.tables import races, reminders
+from runway_matching.adapters.geography_index import GeographyIndex
+from runway_matching.adapters.tables import lead_locations, lead_matches, races, reminders
+from runway_matching.domain.races import Race
 from runway_matching.domain.reminders import days_left, reminder_times
+from runway_matching.service_layer.race_finder import race_by_id, shown_to
 from runway_storage import insert_many_if_absent
 
 log = logging.getLogger(__name__)
@@ -31,35 +34,47 @@ def _utc(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
-def reminder_rows(
-    lead_id: str, race: RaceSummary, offsets: tuple[int, ...], now: datetime
-) -> list[dict[str, object]]:
-    """The lead's reminder rows for the race: one per offset still ahead."""
+def schedule(
+    session: Session, lead_id: str, race: RaceSummary, offsets: tuple[int, ...], now: datetime
+) -> None:
+    """Write the lead's reminders for the race (those still ahead; existing ones stay as they are)."""
     if race.filing_deadline is None:
-        return []
-    shown = race.model_dump(mode="json")
-    return [
+        return
+    rows = [
         {
             "lead_id": lead_id,
             "race_id": race.race_id,
             "days_before": days,
             "due_at": due,
-            "race": shown,
             "status": "scheduled",
-            "sent_at": None,
         }
         for days, due in reminder_times(race.filing_deadline, offsets, now)
     ]
+    insert_many_if_absent(session, reminders, rows)
 
 
-def schedule(
-    session: Session, lead_id: str, race: RaceSummary, offsets: tuple[int, ...], now: datetime
+def schedule_for_new_matches(
+    session: Session, race_id: str, filing_closes: datetime | None, offsets: tuple[int, ...], now: datetime
 ) -> None:
-    """Write the lead's reminders for the race (those still ahead; existing ones stay as they are)."""
-    insert_many_if_absent(session, reminders, reminder_rows(lead_id, race, offsets, now))
+    """Reminders for every lead matched to the race at `now` (reverse matching), set-based."""
+    if filing_closes is None:
+        return
+    for days, due in reminder_times(filing_closes, offsets, now):
+        newly_matched = sa.select(
+            lead_matches.c.lead_id,
+            lead_matches.c.race_id,
+            sa.literal(days).label("days_before"),
+            sa.literal(due, sa.DateTime(timezone=True)).label("due_at"),
+            sa.literal("scheduled").label("status"),
+        ).where(lead_matches.c.race_id == race_id, lead_matches.c.matched_at == now)
+        session.execute(
+            reminders.insert().from_select(
+                ["lead_id", "race_id", "days_before", "due_at", "status"], newly_matched
+            )
+        )
 
 
-def send_due(uow: UnitOfWork, now: datetime, limit: int = 500) -> int:
+def send_due(uow: UnitOfWork, geography: GeographyIndex, now: datetime, limit: int = 500) -> int:
     """Stage every reminder that is due; how many went out."""
     with uow:
         session = uow.session
@@ -68,15 +83,17 @@ def send_due(uow: UnitOfWork, now: datetime, limit: int = 500) -> int:
                 reminders.c.lead_id,
                 reminders.c.race_id,
                 reminders.c.days_before,
-                reminders.c.race,
                 races.c.filing_closes,
+                lead_locations.c.postal_code,
             )
             .join(races, races.c.id == reminders.c.race_id, isouter=True)
+            .join(lead_locations, lead_locations.c.lead_id == reminders.c.lead_id, isouter=True)
             .where(reminders.c.status == "scheduled", reminders.c.due_at <= now)
             .order_by(reminders.c.due_at)
             .limit(limit)
         ).all()
         sent = 0
+        catalog: dict[str, Race | None] = {}
         for row in due:
             key = sa.and_(
                 reminders.c.lead_id == row.lead_id,
@@ -101,7 +118,10 @@ def send_due(uow: UnitOfWork, now: datetime, limit: int = 500) -> int:
             ).first()
             if claimed is None:  # another matching process sent it
                 continue
-            race = RaceSummary.model_validate({**row.race, "filing_deadline": closes})
+            if row.race_id not in catalog:
+                catalog[row.race_id] = race_by_id(session, row.race_id)
+            # Shown as it is now (its current name and deadline), to where the person lives.
+            race = shown_to(catalog[row.race_id], row.postal_code, geography)  # type: ignore[arg-type]
             uow.outbox.stage(
                 session,
                 DeadlineApproaching(lead_id=row.lead_id, race=race, days_left=days_left(closes, now)),
@@ -118,10 +138,12 @@ class ReminderScheduler:
     def __init__(
         self,
         uow_factory: Callable[[], UnitOfWork],
+        geography: GeographyIndex,
         poll_seconds: float,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._uow = uow_factory
+        self._geography = geography
         self._poll = poll_seconds
         self._clock = clock
         self._stop = threading.Event()
@@ -130,7 +152,7 @@ class ReminderScheduler:
     def _run(self) -> None:
         while not self._stop.wait(self._poll):
             try:
-                while send_due(self._uow(), self._clock()) and not self._stop.is_set():
+                while send_due(self._uow(), self._geography, self._clock()) and not self._stop.is_set():
                     pass
             except Exception:
                 log.exception("sending due reminders failed; trying again in %.0fs", self._poll)

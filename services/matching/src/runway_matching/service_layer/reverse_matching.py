@@ -16,12 +16,9 @@ from runway_contracts.matching import LeadRaceNearby, RaceSummary
 from runway_eventbus.unit_of_work import UnitOfWork
 from runway_matching.adapters.geography_index import GeographyIndex
 from runway_matching.adapters.tables import lead_divisions, lead_locations, lead_matches, races
-from runway_matching.adapters.tables import reminders as reminders_table
-from runway_matching.domain.geography import DivisionMatch
-from runway_matching.domain.races import Person, Race, eligible, reason
-from runway_matching.service_layer.race_finder import RankedRace, race_by_id
-from runway_matching.service_layer.reminders import reminder_rows
-from runway_storage import insert_many_if_absent
+from runway_matching.domain.races import Person, eligible
+from runway_matching.service_layer.race_finder import race_by_id, shown_to
+from runway_matching.service_layer.reminders import schedule_for_new_matches
 
 
 def leads_in(session: Session, division_id: str) -> list[tuple[str, str | None, object, list[str]]]:
@@ -69,31 +66,22 @@ def announce_race(
         shown: dict[str | None, RaceSummary] = {}  # the race as shown depends only on the ZIP
         matches: list[dict[str, object]] = []
         events: list[dict[str, object]] = []
-        reminders: list[dict[str, object]] = []
         for lead_id, postal_code, birth_date, interests in leads_in(session, race.division_id):
             if lead_id in already:
                 continue  # this person already has this race
             if not eligible(race, Person(birth_date, frozenset(interests or ())), now):  # type: ignore[arg-type]
                 continue
             if postal_code not in shown:
-                shown[postal_code] = _shown_to(race, postal_code, geography)
-            summary = shown[postal_code]
+                shown[postal_code] = shown_to(race, postal_code, geography)
             already.add(lead_id)
             matches.append({"lead_id": lead_id, "race_id": race_id, "matched_at": now})
-            events.append(uow.outbox.row(LeadRaceNearby(lead_id=lead_id, race=summary), subject_id=lead_id))
-            reminders += reminder_rows(lead_id, summary, reminder_offsets, now)
+            events.append(
+                uow.outbox.row(LeadRaceNearby(lead_id=lead_id, race=shown[postal_code]), subject_id=lead_id)
+            )
         if matches:
             session.execute(lead_matches.insert(), matches)
             uow.outbox.stage_rows(session, events)
-            insert_many_if_absent(session, reminders_table, reminders)
+            # Their reminders in one statement per offset: the leads matched to this race just now.
+            schedule_for_new_matches(session, race_id, race.filing_closes, reminder_offsets, now)
         uow.commit()
         return len(matches)
-
-
-def _shown_to(race: Race, postal_code: str | None, geography: GeographyIndex) -> RaceSummary:
-    where = next((d for d in geography.locate(postal_code).divisions if d.ocd_id == race.division_id), None)
-    if where is None:  # the shipped geography changed since this person was matched
-        division = geography.divisions.get(race.division_id)
-        name, kind = (division.name, division.kind) if division else (race.division_id, "")
-        where = DivisionMatch(race.division_id, name, kind, None)
-    return RankedRace(race, where, 0.0, reason(race, where, postal_code)).summary()
