@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import UTC, datetime
 
@@ -37,6 +38,47 @@ class Outbox:
         if rows:
             session.execute(self._insert, rows)
             session.info["outbox_staged"] = True
+
+    def rows_of_one_type(
+        self, event_type: str, items: list[tuple[str, str]], trace_context: Context | None = None
+    ) -> list[dict[str, object]]:
+        """Rows for many events of one type, each `(subject id, data as JSON text)`.
+
+        For fan-out (one new race to tens of thousands of people): the caller validates
+        and encodes the shared part once and splices it into each event's data, so no
+        model is built and no race encoded per event. The envelope is the one `row()`
+        writes.
+        """
+        headers: dict[str, str] = {}
+        propagate.inject(headers, context=trace_context)
+        now = datetime.now(UTC)
+        # Everything but the id, subject and data is the same for every event of the batch.
+        middle = json.dumps(
+            {
+                "source": self._source,
+                "type": event_type,
+                "time": now.isoformat().replace("+00:00", "Z"),
+                "datacontenttype": "application/json",
+            },
+            separators=(",", ":"),
+        )[1:-1]
+        rows = []
+        for subject_id, data in items:
+            event_id = str(uuid.uuid4())
+            body = (
+                f'{{"specversion":"1.0","id":"{event_id}",{middle},'
+                f'"subject":{json.dumps(subject_id)},"data":{data}}}'
+            )
+            rows.append(
+                {
+                    "event_id": event_id,
+                    "subject": event_type,
+                    "body": body.encode(),
+                    "headers": headers,
+                    "created_at": now,
+                }
+            )
+        return rows
 
     def row(
         self, event: Event, *, subject_id: str, trace_context: Context | None = None
