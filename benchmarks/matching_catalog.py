@@ -48,11 +48,11 @@ from runway_matching.adapters import sample_catalog, tables
 from runway_matching.adapters.geography_index import GeographyIndex
 from runway_matching.adapters.race_files import CSV_COLUMNS, csv_rows
 from runway_matching.domain.catalog import RaceRecord
-from runway_matching.domain.races import Person
+from runway_matching.domain.races import Person, eligible
 from runway_matching.service_layer.catalog import import_catalog, import_races
 from runway_matching.service_layer.live_catalog import LiveCatalog
-from runway_matching.service_layer.race_finder import find_races, rank
-from runway_matching.service_layer.reverse_matching import announce_race
+from runway_matching.service_layer.race_finder import find_races, race_by_id, rank
+from runway_matching.service_layer.reverse_matching import announce_race, leads_in
 
 POPULATION = Path(__file__).parent / "data" / "zcta_population.csv.gz"  # see data/PROVENANCE.md
 
@@ -219,14 +219,25 @@ def main() -> None:
                 uow(), [new], geography.divisions, datetime.now(UTC), publish=False
             ).race_ids[0]
             began = time.perf_counter()
+            with sessions() as session:  # the finding alone: the division's leads, who can run
+                race = race_by_id(session, race_id)
+                eligible_leads = [
+                    lead
+                    for lead, _, birth in leads_in(session, county)
+                    if race and eligible(race, Person(birth, frozenset()), datetime.now(UTC))  # type: ignore[arg-type]
+                ]
+            found_seconds = time.perf_counter() - began
+            began = time.perf_counter()
             told = announce_race(uow(), race_id, geography, datetime.now(UTC), (14, 7, 1))
             result = {
                 "race_in": label,
                 "stored_leads": args.leads,
                 "county": county,
                 "leads_with_it_as_primary_county": in_county,
+                "eligible_found": len(eligible_leads),
+                "finding_seconds": round(found_seconds, 3),
                 "told": told,
-                "seconds": round(time.perf_counter() - began, 3),
+                "seconds": round(time.perf_counter() - began, 3),  # finding, then writing and committing
             }
             report["reverse_match"].append(result)  # type: ignore[union-attr]
             print("reverse match:", result, flush=True)

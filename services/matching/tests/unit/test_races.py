@@ -64,6 +64,14 @@ def test_interest_in_the_office_ranks_it_first() -> None:
     assert score(county, DOUGLAS, person, NOW) > score(school, USD497, person, NOW)
 
 
+def test_a_division_holding_little_of_the_zip_ranks_below_one_holding_most() -> None:
+    sliver = DivisionMatch("ocd-division/country:us/state:ks/place:wakarusa", "Wakarusa", "place", 0.01)
+    most = DivisionMatch("ocd-division/country:us/state:ks/place:lawrence", "Lawrence", "place", 0.9)
+    council = race(office_type="city_council")
+    person = Person(None, frozenset())
+    assert score(council, most, person, NOW) > 2 * score(council, sliver, person, NOW)
+
+
 def test_the_primary_county_is_the_one_holding_most_of_the_zip() -> None:
     jefferson = DivisionMatch(
         "ocd-division/country:us/state:ks/county:jefferson", "Jefferson County", "county", 0.33

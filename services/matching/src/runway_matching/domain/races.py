@@ -103,17 +103,25 @@ def eligible(race: Race, person: Person, now: datetime) -> bool:
 
 
 def score(race: Race, where: DivisionMatch, person: Person, now: datetime) -> float:
-    wanted = set().union(*(INTEREST_OFFICE_TYPES.get(i, set()) for i in person.interests))
-    points = 4.0 if race.office_type in wanted else 0.0
-    points += LOCAL_FIRST.get(where.kind, 0)
-    points += 2.0 * (where.share if where.share is not None else 0.5)
+    points = float(LOCAL_FIRST.get(where.kind, 0))
     points += min(race.seats, 5) * 0.3  # more open seats, better odds
     if race.candidates_filed == 0:
         points += 1.5  # nobody has filed yet: a seat that may go uncontested without them
     if race.filing_closes is not None:
         weeks_left = max((race.filing_closes - now).days / 7, 0)
         points += 2.0 / (1 + weeks_left / 8)  # sooner deadlines first, gently
-    return points
+    wanted = set().union(*(INTEREST_OFFICE_TYPES.get(i, set()) for i in person.interests))
+    # What the person asked for comes first, wherever in their ZIP it is.
+    return points * likelihood(where) + (5.0 if race.office_type in wanted else 0.0)
+
+
+def likelihood(where: DivisionMatch) -> float:
+    """How likely the person lives in the division: a township holding 1% of their ZIP is
+    probably not theirs, and must not crowd out the city holding the rest."""
+    if where.how == "point":
+        return 1.0
+    share = where.share if where.share is not None else 0.5
+    return 0.2 + 0.8 * share
 
 
 def _day(d: date) -> str:

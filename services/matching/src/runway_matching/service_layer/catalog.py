@@ -27,6 +27,7 @@ from runway_matching.domain.races import Race
 from runway_matching.service_layer.race_finder import RankedRace
 
 CHUNK = 1000
+BULK = 10_000  # an import this large refreshes PostgreSQL's statistics
 POSITION_FIELDS = (
     "office_name",
     "level",
@@ -238,6 +239,11 @@ def import_races(
                 ],
             )
         uow.commit()
+        if report.created + report.updated >= BULK and session.get_bind().dialect.name == "postgresql":
+            # Fresh statistics now rather than at autovacuum's next pass: until then the
+            # planner guesses, and lookups by division run up to ten times slower.
+            session.execute(sa.text("ANALYZE elections, positions, races"))
+            session.commit()
     return report
 
 
