@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 import sqlalchemy as sa
 from matching_database import MatchingDatabase
 
-from runway_contracts.intake import LeadReceived, LeadView
+from runway_contracts.intake import LeadMerged, LeadReceived, LeadView
 from runway_eventbus.inbox import Inbox
 from runway_eventbus.unit_of_work import UnitOfWork
 from runway_matching.adapters import tables
@@ -18,6 +18,7 @@ from runway_matching.domain.catalog import RaceRecord
 from runway_matching.domain.geography import Division
 from runway_matching.service_layer.catalog import add_race as add_to_catalog
 from runway_matching.service_layer.match_lead import match_lead
+from runway_matching.service_layer.merge_leads import merge_leads
 from runway_matching.service_layer.reminders import ReminderScheduler, send_due
 from runway_matching.service_layer.reverse_matching import announce_race
 
@@ -148,3 +149,53 @@ def test_a_moved_deadline_moves_its_reminders_and_a_removed_one_voids_them(
     assert send_due(db.uow(), geography, later - timedelta(days=7)) == 1
     [event] = db.events("matching.deadline.approaching.v1")
     assert event["days_left"] == 7
+
+
+def test_merged_leads_leave_the_survivor_one_set_of_matches_and_reminders(
+    db: MatchingDatabase, geography: GeographyIndex
+) -> None:
+    receive(db, geography, "email-lead", "66044")
+    receive(db, geography, "phone-lead", "66044")
+    closes = NOW + timedelta(days=20)
+    race_id, _ = add_race(db.uow(), new_race("merge", closes=closes), NOW)
+    assert announce_race(db.uow(), race_id, geography, NOW, OFFSETS) == 2
+    assert send_due(db.uow(), geography, closes - timedelta(days=14)) == 2  # each lead got its 14-day one
+    with db.engine.begin() as c:  # as if the phone lead's 7-day reminder had gone out too
+        c.execute(
+            tables.reminders.update()
+            .where(tables.reminders.c.lead_id == "phone-lead", tables.reminders.c.days_before == 7)
+            .values(status="sent", sent_at=NOW)
+        )
+
+    merged = LeadMerged(
+        survivor_lead_id="email-lead",
+        merged_lead_ids=["phone-lead"],
+        merged_at=NOW,
+        lead=LeadView(lead_id="email-lead", postal_code="66044"),
+    )
+    inbox = Inbox(tables.inbox, "matching-lead-merged-v1")
+    assert merge_leads("m1", merged, db.uow(), inbox, geography)
+    assert not merge_leads("m1", merged, db.uow(), inbox, geography)  # a redelivery changes nothing
+
+    with db.engine.connect() as c:
+        rows = c.execute(
+            sa.select(
+                tables.reminders.c.lead_id, tables.reminders.c.days_before, tables.reminders.c.status
+            ).where(tables.reminders.c.race_id == race_id)
+        ).all()
+        assert sorted(rows) == [
+            ("email-lead", 1, "scheduled"),
+            ("email-lead", 7, "sent"),
+            ("email-lead", 14, "sent"),
+        ]
+        assert c.execute(
+            sa.select(tables.lead_matches.c.lead_id).where(tables.lead_matches.c.race_id == race_id)
+        ).scalars().all() == ["email-lead"]
+        assert not c.execute(
+            sa.select(tables.lead_divisions).where(tables.lead_divisions.c.lead_id == "phone-lead")
+        ).first()
+
+    # The person hears the 1-day reminder once, and a later race reaches them once.
+    assert send_due(db.uow(), geography, closes - timedelta(hours=20)) == 1
+    second, _ = add_race(db.uow(), new_race("after-merge", closes=closes), NOW)
+    assert announce_race(db.uow(), second, geography, NOW, OFFSETS) == 1

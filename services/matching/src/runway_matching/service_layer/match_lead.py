@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+
+from sqlalchemy.orm import Session
 
 from runway_contracts.intake import LeadReceived
 from runway_contracts.matching import LeadMatched
@@ -10,6 +13,7 @@ from runway_eventbus.inbox import Inbox
 from runway_eventbus.unit_of_work import UnitOfWork
 from runway_matching.adapters.geography_index import GeographyIndex
 from runway_matching.adapters.tables import lead_divisions, lead_locations, lead_matches
+from runway_matching.domain.geography import Location
 from runway_matching.domain.races import Person
 from runway_matching.domain.reminders import DEFAULT_OFFSETS
 from runway_matching.service_layer.race_finder import find_races
@@ -40,24 +44,7 @@ def match_lead(
         location = geography.locate(lead.postal_code)
         person = Person(lead.birth_date, frozenset(lead.interests))
         ranked = find_races(session, location, person, now)
-        location_row = {
-            "lead_id": lead.lead_id,
-            "postal_code": lead.postal_code,
-            "division_ids": [d.ocd_id for d in location.divisions],
-            "birth_date": lead.birth_date,
-            "interests": sorted(lead.interests),
-            "updated_at": now,
-        }
-        upsert(session, lead_locations, location_row, key=["lead_id"])
-        session.execute(lead_divisions.delete().where(lead_divisions.c.lead_id == lead.lead_id))
-        insert_many_if_absent(
-            session,
-            lead_divisions,
-            [
-                {"division_id": d, "lead_id": lead.lead_id}
-                for d in dict.fromkeys(location_row["division_ids"])
-            ],
-        )
+        record_location(session, lead.lead_id, location, lead.birth_date, lead.interests, now)
         top = ranked[:TOP_RACES]
         insert_many_if_absent(
             session,
@@ -81,3 +68,28 @@ def match_lead(
         )
         uow.commit()
         return True
+
+
+def record_location(
+    session: Session,
+    lead_id: str,
+    location: Location,
+    birth_date: date | None,
+    interests: Iterable[str],
+    now: datetime,
+) -> None:
+    """Where the lead lives, and the lead–division index reverse matching reads."""
+    division_ids = list(dict.fromkeys(d.ocd_id for d in location.divisions))
+    row = {
+        "lead_id": lead_id,
+        "postal_code": location.postal_code,
+        "division_ids": division_ids,
+        "birth_date": birth_date,
+        "interests": sorted(interests),
+        "updated_at": now,
+    }
+    upsert(session, lead_locations, row, key=["lead_id"])
+    session.execute(lead_divisions.delete().where(lead_divisions.c.lead_id == lead_id))
+    insert_many_if_absent(
+        session, lead_divisions, [{"division_id": d, "lead_id": lead_id} for d in division_ids]
+    )
