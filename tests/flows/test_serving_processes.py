@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import signal
+import time
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -14,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from runway_devstack.testing import Stack, wait_for
+from runway_devstack.testing import Stack, require_backend, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -115,3 +116,70 @@ def _state(pid: int) -> str:
         return Path(f"/proc/{pid}/status").read_text().split("State:")[1].split("\n")[0].lower()
     except (OSError, IndexError):
         return "zombie"
+
+
+def consumed_per_worker(stack: Stack, service: str, durable: str, tries: int = 80) -> dict[int, float]:
+    """`runway_events_consumed_total{outcome="handled"}` of each serving process, by scraping until both answered."""
+    handled: dict[int, float] = {}
+    for _ in range(tries):  # a new connection each time: the kernel picks a process
+        with contextlib.suppress(httpx.HTTPError):
+            text = httpx.get(f"{stack.url(service)}/metrics", timeout=2).text
+            worker = int(text.split('runway_serving_process{worker="')[1].split('"')[0])
+            handled[worker] = sum(
+                float(line.rsplit(" ", 1)[1])
+                for line in text.splitlines()
+                if line.startswith("runway_events_consumed_total")
+                and f'durable="{durable}"' in line
+                and 'outcome="handled"' in line
+            )
+        if len(handled) == 2:
+            break
+    return handled
+
+
+def test_two_matching_and_two_notify_processes_split_the_durables_and_do_nothing_twice(
+    stack_factory: object,
+) -> None:
+    require_backend("postgresql")  # several instances of a service share one database: PostgreSQL
+    stack: Stack = stack_factory("postgresql", services=())  # type: ignore[operator]
+    stack.start_service("intake")
+    stack.start_service("matching", workers=2)
+    stack.start_service("notify", workers=2)
+
+    run = uuid.uuid4().hex[:6]
+    people = [f"split{i}-{run}@example.org" for i in range(120)]
+    bodies = [
+        {"email": p, "zip": "66044", "consent": {"email": True, "wording": "Email me about running."}}
+        for p in people
+    ]
+    assert Counter(post_all(stack, bodies)) == {202: 120}
+
+    def matched() -> int | None:
+        n = stack.count("matching", "SELECT count(*) FROM inbox WHERE consumer = 'matching-lead-received-v1'")
+        return n if n >= 120 else None
+
+    wait_for(matched, timeout=60, message="every lead matched")
+    wait_for(
+        lambda: (
+            len({m["To"] for m in stack.mail.messages() if m["X-Runway-Message-Type"] == "races_near_you"})
+            >= 120
+        ),
+        timeout=90,
+        message="every races-near-you email",
+    )
+    time.sleep(3)  # a duplicate would have arrived by now
+    races_emails = [m["To"] for m in stack.mail.messages() if m["X-Runway-Message-Type"] == "races_near_you"]
+    welcome = [m["To"] for m in stack.mail.messages() if m["X-Runway-Message-Type"] == "welcome"]
+    assert Counter(races_emails) == Counter(people) and Counter(welcome) == Counter(people)  # once each
+    matched_events = [
+        json.loads(m.data)["data"]["lead_id"]
+        for m in stack.stream_messages("MATCHING")
+        if m.subject == "matching.lead.matched.v1"
+    ]
+    assert len(matched_events) == len(set(matched_events)) == 120
+
+    # The work split: both processes of each service handled some of it.
+    for service, durable in (("matching", "matching-lead-received-v1"), ("notify", "notify-lead-matched-v1")):
+        handled = consumed_per_worker(stack, service, durable)
+        assert set(handled) == {0, 1}, (service, handled)
+        assert all(n > 0 for n in handled.values()) and sum(handled.values()) >= 120, (service, handled)

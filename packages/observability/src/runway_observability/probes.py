@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Response
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Gauge, generate_latest
 
 ReadinessCheck = Callable[[], Awaitable[bool]]
 
@@ -14,6 +14,13 @@ def probes_router(
     registry: CollectorRegistry, checks: dict[str, ReadinessCheck], *, worker: int = 0, workers: int = 1
 ) -> APIRouter:
     router = APIRouter(tags=["operations"])
+    # Which serving process answered a scrape: with `--workers N` each keeps its own counters.
+    Gauge(
+        "runway_serving_process",
+        "This process's index among the service's",
+        ["worker", "workers"],
+        registry=registry,
+    ).labels(str(worker), str(workers)).set(1)
 
     @router.get("/livez", summary="The process is up (and which of the service's serving processes)")
     async def livez() -> dict[str, object]:
