@@ -2,6 +2,7 @@
 
 from runway_storage.engine import create_database_engine, database_reachable
 from runway_storage.migrate import upgrade_to_head
+from runway_storage.types import UtcDateTime
 from runway_storage.upserts import insert_if_absent, insert_many_if_absent, upsert
 
 __all__ = [
@@ -9,6 +10,7 @@ __all__ = [
     "database_reachable",
     "insert_if_absent",
     "insert_many_if_absent",
+    "UtcDateTime",
     "upgrade_to_head",
     "upsert",
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from runway_eventbus.tables import inbox_table, outbox_table
+from runway_storage import UtcDateTime
 
 metadata = sa.MetaData()
 
@@ -55,11 +56,11 @@ races = sa.Table(
     sa.Column("unexpired_term", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("candidates_filed", sa.Integer),  # None: not known
     # The filing period: UTC instants, and the zone its local dates and times were given in.
-    sa.Column("filing_opens", sa.DateTime(timezone=True)),
-    sa.Column("filing_closes", sa.DateTime(timezone=True)),
+    sa.Column("filing_opens", UtcDateTime),
+    sa.Column("filing_closes", UtcDateTime),
     sa.Column("filing_time_zone", sa.String(64)),
     # When an import last wrote the race: with the count, the catalog's version (read models reload on change).
-    sa.Column("updated_at", sa.DateTime(timezone=True)),
+    sa.Column("updated_at", UtcDateTime),
     sa.Column("sample", sa.Boolean, nullable=False),
     sa.Column("source", sa.String(50), nullable=False),
     sa.Column("source_id", sa.String(200), nullable=False),
@@ -71,7 +72,7 @@ lead_matches = sa.Table(
     metadata,
     sa.Column("lead_id", sa.String(36), primary_key=True),
     sa.Column("race_id", sa.String(64), primary_key=True),
-    sa.Column("matched_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("matched_at", UtcDateTime, nullable=False),
 )
 
 lead_locations = sa.Table(
@@ -82,7 +83,7 @@ lead_locations = sa.Table(
     sa.Column("division_ids", sa.JSON, nullable=False),
     sa.Column("birth_date", sa.Date),
     sa.Column("interests", sa.JSON, nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
 )
 
 # Which leads live in which division: the index reverse matching reads (no scan of leads).
@@ -101,9 +102,9 @@ reminders = sa.Table(
     sa.Column("lead_id", sa.String(36), primary_key=True),
     sa.Column("race_id", sa.String(64), primary_key=True),
     sa.Column("days_before", sa.Integer, primary_key=True),
-    sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("due_at", UtcDateTime, nullable=False),
     sa.Column("status", sa.String(12), nullable=False),  # scheduled, sent, void
-    sa.Column("sent_at", sa.DateTime(timezone=True)),
+    sa.Column("sent_at", UtcDateTime),
     sa.Index("ix_reminders_due", "status", "due_at"),
 )
 
@@ -122,7 +123,7 @@ boundaries = sa.Table(
     sa.Column("ocd_id", sa.String(300), primary_key=True),
     sa.Column("geometry", sa.LargeBinary, nullable=False),  # WKB, longitude/latitude (WGS 84)
     sa.Column("source", sa.String(200), nullable=False),
-    sa.Column("imported_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("imported_at", UtcDateTime, nullable=False),
 )
 
 outbox = outbox_table(metadata)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,33 +28,34 @@ from runway_matching.service_layer.race_finder import RankedRace
 
 CHUNK = 1000
 BULK = 10_000  # an import this large refreshes PostgreSQL's statistics
-POSITION_FIELDS = (
-    "office_name",
-    "level",
-    "office_type",
-    "division_id",
-    "seats",
-    "partisan",
-    "minimum_age",
-    "term_years",
-    "salary",
-    "must_be_resident",
-    "must_be_registered_voter",
-    "filing_fee_cents",
-    "filing_office",
-    "paperwork_notes",
-)
-RACE_FIELDS = (
-    "division_id",
-    "seats",
-    "race_type",
-    "unexpired_term",
-    "candidates_filed",
-    "filing_opens",
-    "filing_closes",
-    "filing_time_zone",
-    "sample",
-)
+# Stored column → the record's field it holds.
+POSITION_COLUMNS = {
+    "name": "office_name",
+    "level": "level",
+    "office_type": "office_type",
+    "division_id": "division_id",
+    "seats": "seats",
+    "partisan": "partisan",
+    "minimum_age": "minimum_age",
+    "term_years": "term_years",
+    "salary": "salary",
+    "must_be_resident": "must_be_resident",
+    "must_be_registered_voter": "must_be_registered_voter",
+    "filing_fee_cents": "filing_fee_cents",
+    "filing_office": "filing_office",
+    "paperwork_notes": "paperwork_notes",
+}
+RACE_COLUMNS = {
+    "division_id": "division_id",
+    "seats_up": "seats",
+    "race_type": "race_type",
+    "unexpired_term": "unexpired_term",
+    "candidates_filed": "candidates_filed",
+    "filing_opens": "filing_opens",
+    "filing_closes": "filing_closes",
+    "filing_time_zone": "filing_time_zone",
+    "sample": "sample",
+}
 
 
 @dataclass
@@ -103,22 +104,8 @@ def read_records(
     return [r for _, r in numbered], sorted(errors, key=lambda e: (e.row, e.field))
 
 
-def _utc(value: Any) -> Any:
-    if isinstance(value, datetime) and value.tzinfo is None:  # SQLite drops the offset
-        return value.replace(tzinfo=UTC)
-    return value
-
-
-def _position_row(record: RaceRecord) -> dict[str, Any]:
-    row = {f: getattr(record, f) for f in POSITION_FIELDS}
-    row["name"] = row.pop("office_name")
-    return row
-
-
-def _race_row(record: RaceRecord) -> dict[str, Any]:
-    row = {f: getattr(record, f) for f in RACE_FIELDS}
-    row["seats_up"] = row.pop("seats")
-    return row
+def _row(record: RaceRecord, columns: dict[str, str]) -> dict[str, Any]:
+    return {column: getattr(record, field) for column, field in columns.items()}
 
 
 def _chunks(items: list[str]) -> Iterable[list[str]]:
@@ -128,8 +115,8 @@ def _chunks(items: list[str]) -> Iterable[list[str]]:
 
 def _existing(session: sa.orm.Session, source: str, source_ids: list[str]) -> dict[str, dict[str, Any]]:
     """The stored position and race fields of these source ids, as the import would write them."""
-    columns = [positions.c[c].label(f"p_{c}") for c in ("name", *POSITION_FIELDS[1:])]
-    columns += [races.c[c].label(f"r_{c}") for c in ("seats_up", *RACE_FIELDS[:1], *RACE_FIELDS[2:])]
+    columns = [positions.c[c].label(f"p_{c}") for c in POSITION_COLUMNS]
+    columns += [races.c[c].label(f"r_{c}") for c in RACE_COLUMNS]
     found: dict[str, dict[str, Any]] = {}
     for chunk in _chunks(source_ids):
         query = (
@@ -138,7 +125,7 @@ def _existing(session: sa.orm.Session, source: str, source_ids: list[str]) -> di
             .where(races.c.source == source, races.c.source_id.in_(chunk))
         )
         for row in session.execute(query).mappings():
-            values = {k: _utc(v) for k, v in row.items()}
+            values = dict(row)
             found[values.pop("source_id")] = values
     return found
 
@@ -182,7 +169,7 @@ def import_races(
                 race_id = race_id_for(source, record.source_id)
                 position_id = stable_id("pos", source, record.source_id)
                 election_id = stable_id("el", source, record.election_name, record.election_date.isoformat())
-                position, race = _position_row(record), _race_row(record)
+                position, race = _row(record, POSITION_COLUMNS), _row(record, RACE_COLUMNS)
                 race["election_id"] = election_id
                 report.race_ids.append(race_id)
                 before = stored.get(record.source_id)

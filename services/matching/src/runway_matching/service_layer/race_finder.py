@@ -70,12 +70,6 @@ class RankedRace:
         )
 
 
-def _as_utc(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:  # SQLite drops the offset
-        return value.replace(tzinfo=UTC)
-    return value
-
-
 def _race_query() -> sa.Select[tuple[object, ...]]:
     return (
         sa.select(
@@ -121,14 +115,14 @@ def _race(r: Any) -> Race:
         sys.intern(r[3]),
         sys.intern(r[4]),
         r[5],
-        _as_utc(r[6]),
+        r[6],
         r[7],
         r[8],
         r[9],
         r[10],
         sys.intern(r[11]),
         r[12],
-        _as_utc(r[13]),
+        r[13],
         *r[14:20],
         _intern(r[20]),
         r[21],

@@ -30,10 +30,6 @@ log = logging.getLogger(__name__)
 MOVED_LATER = timedelta(hours=1)
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
-
-
 def schedule(
     session: Session, lead_id: str, race: RaceSummary, offsets: tuple[int, ...], now: datetime
 ) -> None:
@@ -64,7 +60,7 @@ def schedule_for_new_matches(
             lead_matches.c.lead_id,
             lead_matches.c.race_id,
             sa.literal(days).label("days_before"),
-            sa.literal(due, sa.DateTime(timezone=True)).label("due_at"),
+            sa.literal(due, reminders.c.due_at.type).label("due_at"),
             sa.literal("scheduled").label("status"),
         ).where(lead_matches.c.race_id == race_id, lead_matches.c.matched_at == now)
         session.execute(
@@ -101,7 +97,7 @@ def send_due(uow: UnitOfWork, geography: GeographyIndex, now: datetime, limit: i
                 reminders.c.days_before == row.days_before,
                 reminders.c.status == "scheduled",
             )
-            closes = _utc(row.filing_closes)
+            closes = row.filing_closes
             if closes is None or closes <= now:  # the race is gone, or its filing already closed
                 session.execute(reminders.update().where(key).values(status="void"))
                 continue
