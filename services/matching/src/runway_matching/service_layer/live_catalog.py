@@ -28,6 +28,7 @@ from runway_matching.service_layer.race_finder import all_races, race_by_id
 log = logging.getLogger(__name__)
 INCREMENTAL_LIMIT = 1000
 UNLOADED = object()  # the version of the empty snapshot before the first load
+PARTIAL = object()  # the version of a snapshot patched with this process's own writes
 
 
 class CatalogSnapshot:
@@ -98,9 +99,10 @@ class LiveCatalog:
                 and len(race_ids) <= INCREMENTAL_LIMIT
                 and self.snapshot.version is not UNLOADED
             ):
-                changed = [r for r in map(lambda i: race_by_id(session, i), race_ids) if r is not None]
-                # Another process's change in between would be missed here: the next check reloads it all.
-                snapshot = self.snapshot.with_races(changed, -1)
+                changed = [r for r in (race_by_id(session, i) for i in race_ids) if r is not None]
+                # Another process's change in between would be missed here, so the snapshot is
+                # marked partial: the next check finds the revision different and reloads it all.
+                snapshot = self.snapshot.with_races(changed, PARTIAL)
             else:
                 snapshot = CatalogSnapshot(all_races(session), version)
                 # Hundreds of thousands of long-lived objects (this and the geography): left to the
