@@ -8,7 +8,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.orm import sessionmaker
 
-from runway_eventbus.outbox import Outbox
+from runway_eventbus.outbox import Outbox, messages_of
 from runway_eventbus.unit_of_work import UnitOfWork
 from runway_matching.adapters import tables
 from runway_storage import create_database_engine, upgrade_to_head
@@ -28,10 +28,13 @@ class MatchingDatabase:
 
     def events(self, subject: str) -> list[dict[str, object]]:
         with self.engine.connect() as c:
-            bodies = c.execute(
-                sa.select(tables.outbox.c.body).where(tables.outbox.c.subject == subject)
-            ).scalars()
-            return [json.loads(b)["data"] for b in bodies]
+            rows = c.execute(
+                sa.select(tables.outbox.c.event_id, tables.outbox.c.body, tables.outbox.c.headers)
+                .where(tables.outbox.c.subject == subject)
+                .order_by(tables.outbox.c.seq)
+            ).all()
+        # What the relay would publish: a fan-out row's events one by one.
+        return [json.loads(body)["data"] for row in rows for _, body in messages_of(*row)]
 
     def clear(self) -> None:
         with self.engine.begin() as c:

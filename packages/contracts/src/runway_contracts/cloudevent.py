@@ -32,7 +32,10 @@ class CloudEvent(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     specversion: Literal["1.0"] = "1.0"
-    id: str = Field(description="Unique event id; equals the outbox row id and Nats-Msg-Id.")
+    id: str = Field(
+        description="Unique event id; equals the outbox row id (`<row id>.<n>` for the events of a"
+        " fan-out row) and Nats-Msg-Id."
+    )
     source: str = Field(description="The producing service, e.g. /runway/intake.")
     type: str = Field(description="The event type; equals the NATS subject.")
     subject: str | None = Field(default=None, description="Id of the entity the event is about.")

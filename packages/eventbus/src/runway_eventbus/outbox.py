@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from opentelemetry import propagate
@@ -34,51 +36,64 @@ class Outbox:
         return str(row["event_id"])
 
     def stage_rows(self, session: Session, rows: list[dict[str, object]]) -> None:
-        """Stage many events made with `row()` in one multi-row insert."""
+        """Stage many events made with `row()` in one bulk write.
+
+        Written through the driver: COPY on PostgreSQL, one executemany elsewhere. Going
+        through SQLAlchemy's executemany cost tens of microseconds a row (a bind processor per
+        value, and on psycopg 3 a pipelined statement per row).
+        """
         if rows:
-            session.execute(self._insert, rows)
+            write_rows(session, self._table, rows)
             session.info["outbox_staged"] = True
 
-    def rows_of_one_type(
-        self, event_type: str, items: list[tuple[str, str]], trace_context: Context | None = None
-    ) -> list[dict[str, object]]:
-        """Rows for many events of one type, each `(subject id, data as JSON text)`.
+    def stage_fan_out(
+        self,
+        session: Session,
+        event_type: str,
+        recipients: list[tuple[str, str]],
+        variants: dict[str, str],
+        *,
+        subject_field: str,
+        variant_field: str,
+        shared: dict[str, object] | None = None,
+    ) -> str:
+        """Many events of one type staged as one row; the relay publishes each as its own message.
 
-        For fan-out (one new race to tens of thousands of people): the caller validates
-        and encodes the shared part once and splices it into each event's data, so no
-        model is built and no race encoded per event. The envelope is the one `row()`
-        writes.
+        For fan-out (one new race to the 30,000 people of a county): each recipient
+        `(subject id, variant key)` gets the event whose data is
+        `{subject_field: subject id, variant_field: variants[key], **shared}`, the variants
+        being JSON texts the caller validated and encoded once (the race as shown to a ZIP).
+        One row instead of 30,000 is most of the cost of telling a county in under a second;
+        each event keeps its own deterministic id (`<row id>.<n>`), so a re-publish after a
+        crash is deduplicated by JetStream and by the consumers' inboxes as any other.
         """
-        headers: dict[str, str] = {}
-        propagate.inject(headers, context=trace_context)
+        headers: dict[str, str] = {FAN_OUT_HEADER: "1"}
+        propagate.inject(headers)
         now = datetime.now(UTC)
-        # Everything but the id, subject and data is the same for every event of the batch.
-        middle = json.dumps(
+        spec = json.dumps(
             {
                 "source": self._source,
                 "type": event_type,
                 "time": now.isoformat().replace("+00:00", "Z"),
-                "datacontenttype": "application/json",
+                "subject_field": subject_field,
+                "variant_field": variant_field,
+                "shared": shared or {},
+                "recipients": recipients,
             },
             separators=(",", ":"),
-        )[1:-1]
-        rows = []
-        for subject_id, data in items:
-            event_id = str(uuid.uuid4())
-            body = (
-                f'{{"specversion":"1.0","id":"{event_id}",{middle},'
-                f'"subject":{json.dumps(subject_id)},"data":{data}}}'
-            )
-            rows.append(
-                {
-                    "event_id": event_id,
-                    "subject": event_type,
-                    "body": body.encode(),
-                    "headers": headers,
-                    "created_at": now,
-                }
-            )
-        return rows
+        )
+        encoded = ",".join(f"{json.dumps(key)}:{text}" for key, text in variants.items())
+        event_id = str(uuid.uuid4())
+        row = {
+            "event_id": event_id,
+            "subject": event_type,
+            "body": f'{spec[:-1]},"variants":{{{encoded}}}}}'.encode(),
+            "headers": headers,
+            "created_at": now,
+        }
+        session.execute(self._insert, row)
+        session.info["outbox_staged"] = True
+        return event_id
 
     def row(
         self, event: Event, *, subject_id: str, trace_context: Context | None = None
@@ -107,3 +122,96 @@ class Outbox:
             "headers": headers,
             "created_at": now,
         }
+
+
+COLUMNS = ("event_id", "subject", "body", "headers", "created_at")
+
+
+def write_rows(session: Session, table: sa.Table, rows: list[dict[str, object]]) -> None:
+    """Insert outbox rows in the transaction `session` is in, by the fastest path its driver has."""
+    connection = session.connection()
+    dialect = connection.dialect
+    name = dialect.identifier_preparer.format_table(table)
+    columns = ", ".join(dialect.identifier_preparer.quote(c) for c in COLUMNS)
+    if dialect.name == "postgresql":
+        # Binary COPY: the body goes as raw bytes rather than escaped text (2.5 times faster).
+        # The headers go as their JSON text (json's binary form is its text), encoded once for
+        # a run of rows sharing one headers object.
+        headers = _once_per_value(json.dumps)
+        driver = connection.connection.driver_connection
+        copying = f"COPY {name} ({columns}) FROM STDIN (FORMAT BINARY)"
+        with driver.cursor() as cursor, cursor.copy(copying) as copy:  # type: ignore[union-attr]
+            copy.set_types(["text", "text", "bytea", "text", "timestamptz"])
+            for row in rows:
+                copy.write_row(
+                    (
+                        row["event_id"],
+                        row["subject"],
+                        row["body"],
+                        headers(row["headers"]),
+                        row["created_at"],
+                    )
+                )
+        return
+    if dialect.name != "sqlite":
+        session.execute(table.insert(), rows)
+        return
+    # Every value converted the way SQLAlchemy would (its stored date format, its JSON encoding).
+    processors = [
+        _once_per_value(table.c[c].type.dialect_impl(dialect).bind_processor(dialect)) for c in COLUMNS
+    ]
+    placeholders = ", ".join("?" for _ in COLUMNS)
+    connection.exec_driver_sql(
+        f"INSERT INTO {name} ({columns}) VALUES ({placeholders})",
+        [tuple(p(row[c]) for p, c in zip(processors, COLUMNS, strict=True)) for row in rows],
+    )
+
+
+def _once_per_value(process: Callable[[Any], Any] | None) -> Callable[[Any], Any]:
+    """`process`, run once for a run of rows sharing the same object (a fan-out's headers and
+    creation time are one object for thousands of rows)."""
+    if process is None:
+        return lambda value: value
+    last: list[Any] = [_NOTHING, None]
+
+    def converted(value: Any) -> Any:
+        if value is not last[0]:
+            last[0], last[1] = value, process(value)
+        return last[1]
+
+    return converted
+
+
+_NOTHING = object()
+
+
+FAN_OUT_HEADER = "Runway-Fan-Out"  # marks an outbox row that stands for many events
+
+
+def messages_of(event_id: str, body: bytes, headers: dict[str, str]) -> list[tuple[str, bytes]]:
+    """The (message id, CloudEvent) pairs an outbox row stands for: itself, or each event of
+    a fan-out row, in the envelope `Outbox.row` writes."""
+    if FAN_OUT_HEADER not in headers:
+        return [(event_id, body)]
+    spec = json.loads(body)
+    compact = {"separators": (",", ":")}
+    middle = json.dumps(
+        {
+            "source": spec["source"],
+            "type": spec["type"],
+            "time": spec["time"],
+            "datacontenttype": "application/json",
+        },
+        **compact,  # type: ignore[arg-type]
+    )[1:-1]
+    variants = {key: json.dumps(value, **compact) for key, value in spec["variants"].items()}  # type: ignore[arg-type]
+    subject_field, variant_field = json.dumps(spec["subject_field"]), json.dumps(spec["variant_field"])
+    shared = "".join(f",{json.dumps(k)}:{json.dumps(v, **compact)}" for k, v in spec["shared"].items())  # type: ignore[arg-type]
+    messages = []
+    for n, (subject_id, key) in enumerate(spec["recipients"]):
+        message_id = f"{event_id}.{n}"
+        subject = json.dumps(subject_id)
+        data = f"{{{subject_field}:{subject},{variant_field}:{variants[key]}{shared}}}"
+        envelope = f'{{"specversion":"1.0","id":"{message_id}",{middle},"subject":{subject},"data":{data}}}'
+        messages.append((message_id, envelope.encode()))
+    return messages

@@ -13,6 +13,8 @@ from nats.js import JetStreamContext
 from prometheus_client import CollectorRegistry, Counter, Gauge
 from sqlalchemy.orm import Session, sessionmaker
 
+from runway_eventbus.outbox import FAN_OUT_HEADER, messages_of
+
 log = logging.getLogger(__name__)
 
 
@@ -103,19 +105,37 @@ class OutboxRelay:
             self._oldest_age.set(0)
             return 0
         results = await asyncio.gather(*(self._publish(row) for row in rows), return_exceptions=True)
-        acked = [row.seq for row, result in zip(rows, results, strict=True) if result is True]
+        acked = [row.seq for row, result in zip(rows, results, strict=True) if isinstance(result, int)]
         if acked:
             await anyio.to_thread.run_sync(self._mark_published, acked)
-            self._published.inc(len(acked))
+            self._published.inc(sum(r for r in results if isinstance(r, int)))
         failures = [r for r in results if isinstance(r, BaseException)]
         if failures:
             raise failures[0]
         return len(acked)
 
-    async def _publish(self, row: sa.Row[tuple[object, ...]]) -> bool:
-        headers = {**row.headers, "Nats-Msg-Id": row.event_id}
-        await self._js.publish(row.subject, row.body, timeout=self._publish_timeout, headers=headers)
-        return True
+    async def _publish(self, row: sa.Row[tuple[object, ...]]) -> int:
+        """Publish the row's events (one, or a fan-out row's many); how many JetStream acked."""
+        headers = {k: v for k, v in row.headers.items() if k != FAN_OUT_HEADER}
+        if FAN_OUT_HEADER in row.headers:  # thousands of envelopes: built off the event loop
+            messages = await anyio.to_thread.run_sync(messages_of, row.event_id, row.body, row.headers)
+        else:
+            messages = [(row.event_id, row.body)]
+        # A fan-out row's thousands of events go a batch at a time: all acked, or the row
+        # stays unpublished and is published again (duplicates are dropped by their ids).
+        for start in range(0, len(messages), self._batch_size):
+            await asyncio.gather(
+                *(
+                    self._js.publish(
+                        row.subject,
+                        body,
+                        timeout=self._publish_timeout,
+                        headers={**headers, "Nats-Msg-Id": message_id},
+                    )
+                    for message_id, body in messages[start : start + self._batch_size]
+                )
+            )
+        return len(messages)
 
     def _claim_batch(self) -> list[sa.Row[tuple[object, ...]]]:
         t = self._table

@@ -11,8 +11,8 @@ from sqlalchemy.engine import Engine
 from runway_storage.engine import create_database_engine
 
 
-def upgrade_to_head(engine: Engine, script_location: Path) -> None:
-    """Apply every pending migration in one transaction: all of them, or none.
+def upgrade_to_head(engine: Engine, script_location: Path, revision: str = "head") -> None:
+    """Apply every pending migration (up to `revision`) in one transaction: all of them, or none.
 
     On SQLite the migration runs on an engine that issues BEGIN itself
     (pysqlite's own handling would commit each CREATE/ALTER on the spot, so a
@@ -25,7 +25,7 @@ def upgrade_to_head(engine: Engine, script_location: Path) -> None:
     try:
         with engine.begin() as connection:
             config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+            command.upgrade(config, revision)
     finally:
         if engine.dialect.name == "sqlite":
             engine.dispose()

@@ -57,6 +57,18 @@ def insert_many_if_absent(session: Session, table: sa.Table, rows: Sequence[dict
         session.execute(_insert(session, table).on_conflict_do_nothing(), list(rows))
 
 
+def insert_selected_if_absent(
+    session: Session, table: sa.Table, columns: Sequence[str], rows: sa.Select[Any], returning: sa.Column[Any]
+) -> list[Any]:
+    """INSERT … SELECT in the database, skipping rows whose key is taken; `returning` of each
+    row inserted. (On SQLite the SELECT needs a WHERE clause, or its join's ON would be read
+    as the start of ON CONFLICT.)"""
+    statement = (
+        _insert(session, table).from_select(list(columns), rows).on_conflict_do_nothing().returning(returning)
+    )
+    return list(session.scalars(statement))
+
+
 @cache
 def _upsert_statement(
     dialect: Dialect, table: sa.Table, key: tuple[str, ...], columns: tuple[str, ...]

@@ -1,7 +1,7 @@
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from runway_matching.domain.geography import DivisionMatch, Location
-from runway_matching.domain.races import Person, Race, age_on, eligible, reason, score
+from runway_matching.domain.races import Person, Race, age_on, eligible, latest_birth_date, reason, score
 
 NOW = datetime(2026, 11, 27, tzinfo=UTC)
 DOUGLAS = DivisionMatch("ocd-division/country:us/state:ks/county:douglas", "Douglas County", "county", 0.38)
@@ -33,6 +33,16 @@ def race(**fields: object) -> Race:
 def test_age_counts_birthdays_on_election_day() -> None:
     assert age_on(date(2009, 11, 2), date(2027, 11, 2)) == 18
     assert age_on(date(2009, 11, 3), date(2027, 11, 2)) == 17
+
+
+def test_the_birth_date_bound_a_database_compares_agrees_with_age_on_every_day() -> None:
+    # Every election day across a leap cycle, births on each side of the bound (29 February included).
+    for offset in range(0, 4 * 366, 1):
+        election = date(2026, 1, 1) + timedelta(days=offset)
+        for minimum_age in (18, 21, 25):
+            bound = latest_birth_date(election, minimum_age)
+            assert age_on(bound, election) >= minimum_age
+            assert age_on(bound + timedelta(days=1), election) < minimum_age
 
 
 def test_someone_too_young_on_election_day_is_not_offered_the_race() -> None:

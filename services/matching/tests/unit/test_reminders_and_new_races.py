@@ -103,7 +103,7 @@ def test_reminders_go_at_each_offset_once_and_survive_a_restart(
     announce_race(db.uow(), race_id, geography, NOW, OFFSETS)
     with db.engine.connect() as c:
         due = c.execute(
-            sa.select(tables.reminders.c.days_before).where(tables.reminders.c.race_id == race_id)
+            sa.select(tables.race_reminders.c.days_before).where(tables.race_reminders.c.race_id == race_id)
         ).scalars()
         assert sorted(due) == [1, 7, 14]
 
@@ -160,12 +160,6 @@ def test_merged_leads_leave_the_survivor_one_set_of_matches_and_reminders(
     race_id, _ = add_race(db.uow(), new_race("merge", closes=closes), NOW)
     assert announce_race(db.uow(), race_id, geography, NOW, OFFSETS) == 2
     assert send_due(db.uow(), geography, closes - timedelta(days=14)) == 2  # each lead got its 14-day one
-    with db.engine.begin() as c:  # as if the phone lead's 7-day reminder had gone out too
-        c.execute(
-            tables.reminders.update()
-            .where(tables.reminders.c.lead_id == "phone-lead", tables.reminders.c.days_before == 7)
-            .values(status="sent", sent_at=NOW)
-        )
 
     merged = LeadMerged(
         survivor_lead_id="email-lead",
@@ -178,24 +172,69 @@ def test_merged_leads_leave_the_survivor_one_set_of_matches_and_reminders(
     assert not merge_leads("m1", merged, db.uow(), inbox, geography)  # a redelivery changes nothing
 
     with db.engine.connect() as c:
-        rows = c.execute(
-            sa.select(
-                tables.reminders.c.lead_id, tables.reminders.c.days_before, tables.reminders.c.status
-            ).where(tables.reminders.c.race_id == race_id)
-        ).all()
-        assert sorted(rows) == [
-            ("email-lead", 1, "scheduled"),
-            ("email-lead", 7, "sent"),
-            ("email-lead", 14, "sent"),
-        ]
         assert c.execute(
-            sa.select(tables.lead_matches.c.lead_id).where(tables.lead_matches.c.race_id == race_id)
-        ).scalars().all() == ["email-lead"]
+            sa.select(tables.lead_matches.c.lead_id, tables.lead_matches.c.reminded).where(
+                tables.lead_matches.c.race_id == race_id
+            )
+        ).all() == [("email-lead", True)]
         assert not c.execute(
             sa.select(tables.lead_divisions).where(tables.lead_divisions.c.lead_id == "phone-lead")
         ).first()
 
-    # The person hears the 1-day reminder once, and a later race reaches them once.
+    # The person hears the 7-day and 1-day reminders once each (not once per former lead).
+    assert send_due(db.uow(), geography, closes - timedelta(days=7)) == 1
+    # A later race reaches them once.
     assert send_due(db.uow(), geography, closes - timedelta(hours=20)) == 1
     second, _ = add_race(db.uow(), new_race("after-merge", closes=closes), NOW)
     assert announce_race(db.uow(), second, geography, NOW, OFFSETS) == 1
+
+
+def test_a_reminder_goes_to_those_matched_before_it_was_due_and_to_a_leads_top_races_only(
+    db: MatchingDatabase, geography: GeographyIndex
+) -> None:
+    closes = NOW + timedelta(days=20)
+    ids = [
+        add_race(db.uow(), new_race(f"top-{n}", closes=closes + timedelta(hours=n)), NOW)[0] for n in range(5)
+    ]
+    receive(db, geography, "early", "66044")  # matched to all five; reminded of its top three
+    with db.engine.connect() as c:
+        reminded = dict(
+            c.execute(
+                sa.select(tables.lead_matches.c.race_id, tables.lead_matches.c.reminded).where(
+                    tables.lead_matches.c.lead_id == "early"
+                )
+            ).all()
+        )
+    assert set(reminded) >= set(ids) and sum(reminded[i] for i in ids) == 3
+    first = closes - timedelta(days=14)
+    assert send_due(db.uow(), geography, first + timedelta(hours=5)) == 3  # one 14-day reminder a top race
+    receive(db, geography, "late", "66044")
+    with db.engine.begin() as c:  # as if matched six hours after the 14-day reminders were due
+        c.execute(
+            tables.lead_matches.update()
+            .where(tables.lead_matches.c.lead_id == "late")
+            .values(matched_at=first + timedelta(hours=6))
+        )
+    assert (
+        send_due(db.uow(), geography, first + timedelta(hours=7)) == 0
+    )  # the 14-day ones are not sent again
+    assert send_due(db.uow(), geography, closes - timedelta(days=7, hours=-5)) == 6  # 7-day: both leads
+    sent = db.events("matching.deadline.approaching.v1")
+    assert (
+        sorted((e["lead_id"], e["days_left"]) for e in sent)
+        == [("early", 7)] * 3 + [("early", 14)] * 3 + [("late", 7)] * 3
+    )
+
+
+def test_a_deadline_moved_earlier_brings_its_reminders_forward(
+    db: MatchingDatabase, geography: GeographyIndex
+) -> None:
+    receive(db, geography, "lawrence", "66044")
+    closes = NOW + timedelta(days=30)
+    race_id, _ = add_race(db.uow(), new_race("sooner", closes=closes), NOW)
+    announce_race(db.uow(), race_id, geography, NOW, OFFSETS)
+    sooner = closes - timedelta(days=10)
+    add_race(db.uow(), new_race("sooner", closes=sooner), NOW)  # the filing period was shortened
+    assert send_due(db.uow(), geography, sooner - timedelta(days=14)) == 1  # not ten days late
+    [event] = db.events("matching.deadline.approaching.v1")
+    assert event["days_left"] == 14

@@ -73,6 +73,10 @@ lead_matches = sa.Table(
     sa.Column("lead_id", sa.String(36), primary_key=True),
     sa.Column("race_id", sa.String(64), primary_key=True),
     sa.Column("matched_at", UtcDateTime, nullable=False),
+    # Whether the person gets this race's deadline reminders (their top races and every race
+    # that reached them on its own; not the rest of a long list).
+    sa.Column("reminded", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Index("ix_lead_matches_race", "race_id"),
 )
 
 lead_locations = sa.Table(
@@ -95,17 +99,17 @@ lead_divisions = sa.Table(
     sa.Index("ix_lead_divisions_lead", "lead_id"),
 )
 
-# The persisted schedule of filing-deadline reminders: one row per lead, race and offset.
-reminders = sa.Table(
-    "reminders",
+# The persisted schedule of filing-deadline reminders: one row per race and offset; who hears
+# one is read from lead_matches when it goes out.
+race_reminders = sa.Table(
+    "race_reminders",
     metadata,
-    sa.Column("lead_id", sa.String(36), primary_key=True),
     sa.Column("race_id", sa.String(64), primary_key=True),
     sa.Column("days_before", sa.Integer, primary_key=True),
     sa.Column("due_at", UtcDateTime, nullable=False),
     sa.Column("status", sa.String(12), nullable=False),  # scheduled, sent, void
     sa.Column("sent_at", UtcDateTime),
-    sa.Index("ix_reminders_due", "status", "due_at"),
+    sa.Index("ix_race_reminders_due", "status", "due_at"),
 )
 
 # One row: bumped by every catalog write, in its transaction; in-memory copies reload when it moves.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
@@ -89,6 +90,16 @@ def age_on(birth_date: date, day: date) -> int:
     return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
 
+def latest_birth_date(election_date: date, minimum_age: int) -> date:
+    """The last birthday that is old enough on election day: the same rule as `age_on`, as a
+    bound a database can compare against (someone born on 29 February turns a year older on
+    1 March in other years, so an election on 29 February needs a birth on the 28th)."""
+    year = election_date.year - minimum_age
+    if (election_date.month, election_date.day) == (2, 29) and not calendar.isleap(year):
+        return date(year, 2, 28)
+    return election_date.replace(year=year)
+
+
 def eligible(race: Race, person: Person, now: datetime) -> bool:
     """Filing still open, and old enough on election day. Residency: the race is in a division the
     person lives in (that is how it was found); registration cannot be known here and is said in
@@ -98,7 +109,7 @@ def eligible(race: Race, person: Person, now: datetime) -> bool:
     if race.election_date < now.date():
         return False
     if race.minimum_age and person.birth_date:
-        return age_on(person.birth_date, race.election_date) >= race.minimum_age
+        return person.birth_date <= latest_birth_date(race.election_date, race.minimum_age)
     return True
 
 

@@ -24,6 +24,7 @@ from runway_matching.adapters.tables import catalog_revision, elections, positio
 from runway_matching.domain.catalog import RaceRecord, RowError, duplicate_errors, read_race
 from runway_matching.domain.geography import Division, DivisionMatch
 from runway_matching.domain.races import Race
+from runway_matching.service_layer import reminders
 from runway_matching.service_layer.race_finder import RankedRace
 
 CHUNK = 1000
@@ -163,6 +164,7 @@ def import_races(
             session.execute(elections.insert(), fresh_elections)
 
         new_positions, new_races, changed_positions, changed_races, published = [], [], [], [], []
+        moved_deadlines: dict[str, datetime | None] = {}
         for source, group in by_source.items():
             stored = _existing(session, source, [r.source_id for r in group])
             for record in group:
@@ -204,6 +206,8 @@ def import_races(
                 changed_races.append(
                     {"_id": race_id, **race, "updated_at": now}
                 )  # the catalog's version moves
+                if before["r_filing_closes"] != race["filing_closes"]:
+                    moved_deadlines[race_id] = race["filing_closes"]
         if new_positions:
             session.execute(positions.insert(), new_positions)
             session.execute(races.insert(), new_races)
@@ -212,6 +216,7 @@ def import_races(
             session.execute(statement, changed_positions)
         if changed_races:
             session.execute(races.update().where(races.c.id == sa.bindparam("_id")), changed_races)
+            reminders.move(session, moved_deadlines)  # a reminder goes at its offset from the new deadline
         if report.created or report.updated:
             session.execute(catalog_revision.update().values(revision=catalog_revision.c.revision + 1))
         if publish and published:

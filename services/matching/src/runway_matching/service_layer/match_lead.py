@@ -49,10 +49,18 @@ def match_lead(
         insert_many_if_absent(
             session,
             lead_matches,
-            [{"lead_id": lead.lead_id, "race_id": r.race.race_id, "matched_at": now} for r in top],
+            [
+                {
+                    "lead_id": lead.lead_id,
+                    "race_id": r.race.race_id,
+                    "matched_at": now,
+                    "reminded": n < REMINDED_RACES,
+                }
+                for n, r in enumerate(top)
+            ],
         )
-        for race in top[:REMINDED_RACES]:
-            schedule(session, lead.lead_id, race.summary(), reminder_offsets, now)
+        for ranked_race in top[:REMINDED_RACES]:
+            schedule(session, ranked_race.race.race_id, ranked_race.race.filing_closes, reminder_offsets, now)
         uow.outbox.stage(
             session,
             LeadMatched(

@@ -1,131 +1,125 @@
 """Filing-deadline reminders from a persisted schedule: each (lead, race, offset) exactly once.
 
-Scheduling writes one row per reminder when a lead is matched to a race. The
-scheduler claims due rows with a conditional UPDATE and stages
-`matching.deadline.approaching.v1` in the same transaction, so a restart, a
-crash or a second matching process never sends one twice and never loses one.
+The schedule holds one row per race and offset; who hears it is read when it
+goes out: every lead matched to the race with reminders on (`lead_matches.reminded`)
+before the reminder was due. The scheduler claims a due row with a conditional
+UPDATE and stages every recipient's `matching.deadline.approaching.v1` in the same
+transaction, so a restart, a crash or a second matching process never sends one
+twice and never loses one. Telling 30,000 people about a new county race then
+writes three schedule rows, not 90,000.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from runway_contracts.matching import DeadlineApproaching, RaceSummary
+from runway_contracts.matching import DeadlineApproaching
 from runway_eventbus.unit_of_work import UnitOfWork
 from runway_matching.adapters.geography_index import GeographyIndex
-from runway_matching.adapters.tables import lead_locations, lead_matches, races, reminders
-from runway_matching.domain.races import Race
+from runway_matching.adapters.tables import lead_locations, lead_matches, race_reminders, races
 from runway_matching.domain.reminders import days_left, reminder_times
-from runway_matching.service_layer.race_finder import race_by_id, shown_to
+from runway_matching.service_layer.race_finder import race_by_id
+from runway_matching.service_layer.race_notices import stage_race_notices
 from runway_storage import insert_many_if_absent
 
 log = logging.getLogger(__name__)
-# A deadline moved later by more than this is rescheduled rather than reminded early.
-MOVED_LATER = timedelta(hours=1)
 
 
 def schedule(
-    session: Session, lead_id: str, race: RaceSummary, offsets: tuple[int, ...], now: datetime
-) -> None:
-    """Write the lead's reminders for the race (those still ahead; existing ones stay as they are)."""
-    if race.filing_deadline is None:
-        return
-    rows = [
-        {
-            "lead_id": lead_id,
-            "race_id": race.race_id,
-            "days_before": days,
-            "due_at": due,
-            "status": "scheduled",
-        }
-        for days, due in reminder_times(race.filing_deadline, offsets, now)
-    ]
-    insert_many_if_absent(session, reminders, rows)
-
-
-def schedule_for_new_matches(
     session: Session, race_id: str, filing_closes: datetime | None, offsets: tuple[int, ...], now: datetime
 ) -> None:
-    """Reminders for every lead matched to the race at `now` (reverse matching), set-based."""
+    """The race's reminders still ahead of `now` (existing ones stay as they are)."""
     if filing_closes is None:
         return
-    for days, due in reminder_times(filing_closes, offsets, now):
-        newly_matched = sa.select(
-            lead_matches.c.lead_id,
-            lead_matches.c.race_id,
-            sa.literal(days).label("days_before"),
-            sa.literal(due, reminders.c.due_at.type).label("due_at"),
-            sa.literal("scheduled").label("status"),
-        ).where(lead_matches.c.race_id == race_id, lead_matches.c.matched_at == now)
-        session.execute(
-            reminders.insert().from_select(
-                ["lead_id", "race_id", "days_before", "due_at", "status"], newly_matched
+    rows = [
+        {"race_id": race_id, "days_before": days, "due_at": due, "status": "scheduled"}
+        for days, due in reminder_times(filing_closes, offsets, now)
+    ]
+    insert_many_if_absent(session, race_reminders, rows)
+
+
+def move(session: Session, deadlines: Mapping[str, datetime | None]) -> None:
+    """Races whose filing deadline changed: their reminders not yet sent follow it (a race
+    that no longer has a deadline has none)."""
+    for race_id, closes in deadlines.items():
+        scheduled = sa.and_(race_reminders.c.race_id == race_id, race_reminders.c.status == "scheduled")
+        if closes is None:
+            session.execute(race_reminders.update().where(scheduled).values(status="void"))
+            continue
+        for days in session.scalars(sa.select(race_reminders.c.days_before).where(scheduled)).all():
+            session.execute(
+                race_reminders.update()
+                .where(scheduled, race_reminders.c.days_before == days)
+                .values(due_at=closes - timedelta(days=days))
             )
-        )
 
 
-def send_due(uow: UnitOfWork, geography: GeographyIndex, now: datetime, limit: int = 500) -> int:
-    """Stage every reminder that is due; how many went out."""
+def send_due(uow: UnitOfWork, geography: GeographyIndex, now: datetime, limit: int = 20) -> int:
+    """Stage every reminder that is due; how many people were reminded."""
     with uow:
         session = uow.session
         due = session.execute(
             sa.select(
-                reminders.c.lead_id,
-                reminders.c.race_id,
-                reminders.c.days_before,
+                race_reminders.c.race_id,
+                race_reminders.c.days_before,
+                race_reminders.c.due_at,
                 races.c.filing_closes,
-                lead_locations.c.postal_code,
             )
-            .join(races, races.c.id == reminders.c.race_id, isouter=True)
-            .join(lead_locations, lead_locations.c.lead_id == reminders.c.lead_id, isouter=True)
-            .where(reminders.c.status == "scheduled", reminders.c.due_at <= now)
-            .order_by(reminders.c.due_at)
+            .join(races, races.c.id == race_reminders.c.race_id, isouter=True)
+            .where(race_reminders.c.status == "scheduled", race_reminders.c.due_at <= now)
+            .order_by(race_reminders.c.due_at)
             .limit(limit)
         ).all()
         sent = 0
-        catalog: dict[str, Race | None] = {}
         for row in due:
             key = sa.and_(
-                reminders.c.lead_id == row.lead_id,
-                reminders.c.race_id == row.race_id,
-                reminders.c.days_before == row.days_before,
-                reminders.c.status == "scheduled",
+                race_reminders.c.race_id == row.race_id,
+                race_reminders.c.days_before == row.days_before,
+                race_reminders.c.status == "scheduled",
             )
             closes = row.filing_closes
             if closes is None or closes <= now:  # the race is gone, or its filing already closed
-                session.execute(reminders.update().where(key).values(status="void"))
-                continue
-            if closes - timedelta(days=row.days_before) > now + MOVED_LATER:
-                session.execute(
-                    reminders.update().where(key).values(due_at=closes - timedelta(days=row.days_before))
-                )
+                session.execute(race_reminders.update().where(key).values(status="void"))
                 continue
             claimed = session.execute(
-                reminders.update()
+                race_reminders.update()
                 .where(key)
                 .values(status="sent", sent_at=now)
-                .returning(reminders.c.lead_id)
+                .returning(race_reminders.c.race_id)
             ).first()
             if claimed is None:  # another matching process sent it
                 continue
-            if row.race_id not in catalog:
-                catalog[row.race_id] = race_by_id(session, row.race_id)
-            # Shown as it is now (its current name and deadline), to where the person lives.
-            race = shown_to(catalog[row.race_id], row.postal_code, geography)  # type: ignore[arg-type]
-            uow.outbox.stage(
-                session,
-                DeadlineApproaching(lead_id=row.lead_id, race=race, days_left=days_left(closes, now)),
-                subject_id=row.lead_id,
-            )
-            sent += 1
+            sent += _remind(uow, row.race_id, row.due_at, days_left(closes, now), geography)
         uow.commit()
         return sent
+
+
+def _remind(uow: UnitOfWork, race_id: str, due_at: datetime, days: int, geography: GeographyIndex) -> int:
+    """Stage the reminder for everyone who was matched to the race, with reminders on, before it was due."""
+    session = uow.session
+    race = race_by_id(session, race_id)
+    assert race is not None
+    recipients: list[tuple[str, str | None]] = (
+        session.execute(
+            sa.select(lead_matches.c.lead_id, lead_locations.c.postal_code)
+            .join(lead_locations, lead_locations.c.lead_id == lead_matches.c.lead_id, isouter=True)
+            .where(
+                lead_matches.c.race_id == race_id,
+                lead_matches.c.reminded.is_(True),
+                lead_matches.c.matched_at < due_at,
+            )
+        )
+        .tuples()
+        .all()
+    )
+    stage_race_notices(uow, DeadlineApproaching.TYPE, race, list(recipients), geography, {"days_left": days})
+    return len(recipients)
 
 
 class ReminderScheduler:

@@ -1,14 +1,16 @@
 """A new race reaches the people it concerns: `matching.lead.race_nearby.v1` once per lead and race.
 
-Reads the lead-division index (never a scan of every lead), checks each
-person's eligibility, and records the match in `lead_matches`, whose key makes
-a second publication for the same lead and race impossible.
+Reads the lead-division index (never a scan of every lead) and records each match in
+`lead_matches`, whose key makes a second publication for the same lead and race
+impossible. The work is in the database: who is old enough is a comparison of birth
+dates, and the matches are written by one INSERT … SELECT that returns the people it
+added. Their events are staged as one fan-out outbox row (the race encoded once per ZIP),
+which the relay publishes as one message per person.
 """
 
 from __future__ import annotations
 
-import json
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -17,24 +19,30 @@ from runway_contracts.matching import LeadRaceNearby
 from runway_eventbus.unit_of_work import UnitOfWork
 from runway_matching.adapters.geography_index import GeographyIndex
 from runway_matching.adapters.tables import lead_divisions, lead_locations, lead_matches, races
-from runway_matching.domain.races import Person, eligible
-from runway_matching.service_layer.race_finder import race_by_id, shown_to
-from runway_matching.service_layer.reminders import schedule_for_new_matches
+from runway_matching.domain.races import Person, Race, eligible, latest_birth_date
+from runway_matching.service_layer.race_finder import race_by_id
+from runway_matching.service_layer.race_notices import stage_race_notices
+from runway_matching.service_layer.reminders import schedule
+from runway_storage import UtcDateTime, insert_selected_if_absent
+
+ANYONE = Person(None, frozenset())
 
 
-def leads_in(session: Session, division_id: str) -> list[tuple[str, str | None, object]]:
-    return [
-        tuple(row)  # type: ignore[misc]
-        for row in session.execute(
-            sa.select(
-                lead_locations.c.lead_id,
-                lead_locations.c.postal_code,
-                lead_locations.c.birth_date,  # eligibility needs only the age on election day
-            )
-            .join(lead_divisions, lead_divisions.c.lead_id == lead_locations.c.lead_id)
-            .where(lead_divisions.c.division_id == division_id)
-        )
-    ]
+def _old_enough(race: Race) -> sa.ColumnElement[bool]:
+    """Leads old enough on election day (a lead who gave no birth date is not ruled out)."""
+    if not race.minimum_age:
+        return sa.true()
+    born_by: date = latest_birth_date(race.election_date, race.minimum_age)
+    return sa.or_(lead_locations.c.birth_date.is_(None), lead_locations.c.birth_date <= born_by)
+
+
+def eligible_leads(race: Race) -> sa.Select[tuple[str, str | None]]:
+    """The leads living in the race's division who could run for it: (lead id, ZIP)."""
+    return (
+        sa.select(lead_divisions.c.lead_id, lead_locations.c.postal_code)
+        .join(lead_locations, lead_locations.c.lead_id == lead_divisions.c.lead_id)
+        .where(lead_divisions.c.division_id == race.division_id, _old_enough(race))
+    )
 
 
 def announce_race(
@@ -44,12 +52,7 @@ def announce_race(
     now: datetime,
     reminder_offsets: tuple[int, ...],
 ) -> int:
-    """Publish the race to every eligible lead living in its division; how many were told.
-
-    Set-based: one read of the division's leads, one of who already has the race,
-    then bulk inserts, so a county of tens of thousands of people is one short
-    transaction.
-    """
+    """Publish the race to every eligible lead living in its division; how many were told."""
     with uow:
         session = uow.session
         # One announcer per race at a time (a row lock on PostgreSQL; SQLite has one writer).
@@ -60,27 +63,32 @@ def announce_race(
             return 0
         race = race_by_id(session, race_id)
         assert race is not None
-        already = set(
-            session.scalars(sa.select(lead_matches.c.lead_id).where(lead_matches.c.race_id == race_id))
-        )
-        shown: dict[str | None, str] = {}  # the race as shown depends only on the ZIP
-        matches: list[dict[str, object]] = []
-        events: list[tuple[str, str]] = []
-        for lead_id, postal_code, birth_date in leads_in(session, race.division_id):
-            if lead_id in already:
-                continue  # this person already has this race
-            if not eligible(race, Person(birth_date, frozenset()), now):  # type: ignore[arg-type]
-                continue
-            if postal_code not in shown:  # validated by its model, encoded once per ZIP
-                shown[postal_code] = shown_to(race, postal_code, geography).model_dump_json()
-            already.add(lead_id)
-            matches.append({"lead_id": lead_id, "race_id": race_id, "matched_at": now})
-            # A LeadRaceNearby, spliced: thousands of events share the same race.
-            events.append((lead_id, f'{{"lead_id":{json.dumps(lead_id)},"race":{shown[postal_code]}}}'))
-        if matches:
-            session.execute(lead_matches.insert(), matches)
-            uow.outbox.stage_rows(session, uow.outbox.rows_of_one_type(LeadRaceNearby.TYPE, events))
-            # Their reminders in one statement per offset: the leads matched to this race just now.
-            schedule_for_new_matches(session, race_id, race.filing_closes, reminder_offsets, now)
+        if not eligible(race, ANYONE, now):  # filing closed or the election is past: nobody can run
+            return 0
+        told = _match(session, race, now)
+        if told:
+            zips = _zips(session, race, told)
+            stage_race_notices(
+                uow, LeadRaceNearby.TYPE, race, [(lead, zips.get(lead)) for lead in told], geography
+            )
+            schedule(session, race_id, race.filing_closes, reminder_offsets, now)
         uow.commit()
-        return len(matches)
+        return len(told)
+
+
+def _match(session: Session, race: Race, now: datetime) -> list[str]:
+    """Record the race for every eligible lead who does not have it yet; those leads."""
+    newly = eligible_leads(race).with_only_columns(
+        lead_divisions.c.lead_id,
+        sa.literal(race.race_id, lead_matches.c.race_id.type),
+        sa.literal(now, UtcDateTime()),
+        sa.true(),
+    )
+    return insert_selected_if_absent(
+        session, lead_matches, ["lead_id", "race_id", "matched_at", "reminded"], newly, lead_matches.c.lead_id
+    )
+
+
+def _zips(session: Session, race: Race, leads: list[str]) -> dict[str, str | None]:
+    """Where each newly told lead lives (read as one set, not one query a lead)."""
+    return dict(session.execute(eligible_leads(race)).tuples().all()) if leads else {}
