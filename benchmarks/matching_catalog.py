@@ -105,18 +105,22 @@ def store_leads(engine: sa.Engine, geography: GeographyIndex, count: int, seed: 
     for n, zip_code in enumerate(drawn):
         location = geography.locate(zip_code)
         lead_id = str(uuid.UUID(int=rng.getrandbits(128)))
+        birth = date(1960 + n % 45, 1 + n % 12, 1 + n % 28)
         divisions = list(dict.fromkeys(d.ocd_id for d in location.divisions))
         batch_locations.append(
             {
                 "lead_id": lead_id,
                 "postal_code": zip_code,
                 "division_ids": divisions,
-                "birth_date": date(1960 + n % 45, 1 + n % 12, 1 + n % 28),
+                "birth_date": birth,
                 "interests": [],
                 "updated_at": now,
             }
         )
-        batch_divisions += [{"division_id": d, "lead_id": lead_id} for d in divisions]
+        batch_divisions += [
+            {"division_id": d, "lead_id": lead_id, "postal_code": zip_code, "birth_date": birth}
+            for d in divisions
+        ]
         county = location.primary("county")
         if county:
             per_county[county.ocd_id] += 1

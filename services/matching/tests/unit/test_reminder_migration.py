@@ -1,9 +1,10 @@
 """Migration 0004 keeps every reminder: per-lead rows become per-race rows, and the leads who
-were to be reminded are marked on their matches (SQLite and PostgreSQL)."""
+were to be reminded are marked on their matches; 0005 copies each lead's ZIP and birth date
+into the lead–division index (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,7 @@ import sqlalchemy as sa
 from matching_database import MIGRATIONS
 
 from runway_devstack.testing import Databases, require_backend
+from runway_matching.adapters import tables
 from runway_storage import upgrade_to_head
 
 DUE = datetime(2027, 5, 18, 17, tzinfo=UTC)
@@ -31,7 +33,19 @@ def test_reminders_scheduled_per_lead_become_one_schedule_per_race(backend: str,
             *(sa.column(c) for c in ("lead_id", "race_id", "days_before", "due_at", "status", "sent_at")),
         )
         at = DUE - timedelta(days=30)
+        divisions = sa.table("lead_divisions", sa.column("division_id"), sa.column("lead_id"))
         with engine.begin() as c:
+            c.execute(
+                tables.lead_locations.insert().values(  # unchanged since 0003
+                    lead_id="a",
+                    postal_code="66044",
+                    division_ids=[],
+                    birth_date=date(1990, 5, 1),
+                    interests=[],
+                    updated_at=at,
+                )
+            )
+            c.execute(divisions.insert(), [{"division_id": d, "lead_id": "a"} for d in ("county", "city")])
             c.execute(
                 matches.insert(),
                 [
@@ -72,6 +86,8 @@ def test_reminders_scheduled_per_lead_become_one_schedule_per_race(backend: str,
                 ("b", "r1"),
             ]  # not c: no reminders
             assert "reminders" not in sa.inspect(c).get_table_names()
+            indexed = c.execute(sa.text("SELECT DISTINCT postal_code, birth_date FROM lead_divisions")).all()
+            assert [(z, str(b)) for z, b in indexed] == [("66044", "1990-05-01")]
     finally:
         engine.dispose()
         databases.drop()

@@ -91,11 +91,15 @@ lead_locations = sa.Table(
 )
 
 # Which leads live in which division: the index reverse matching reads (no scan of leads).
+# Each row repeats the lead's ZIP and birth date, so the people a race reaches, and who is
+# old enough, are one contiguous range of this table (no probe per lead into lead_locations).
 lead_divisions = sa.Table(
     "lead_divisions",
     metadata,
     sa.Column("division_id", sa.String(300), primary_key=True),
     sa.Column("lead_id", sa.String(36), primary_key=True),
+    sa.Column("postal_code", sa.String(5)),
+    sa.Column("birth_date", sa.Date),
     sa.Index("ix_lead_divisions_lead", "lead_id"),
 )
 

@@ -99,5 +99,15 @@ def record_location(
     upsert(session, lead_locations, row, key=["lead_id"])
     session.execute(lead_divisions.delete().where(lead_divisions.c.lead_id == lead_id))
     insert_many_if_absent(
-        session, lead_divisions, [{"division_id": d, "lead_id": lead_id} for d in division_ids]
+        session,
+        lead_divisions,
+        [
+            {
+                "division_id": d,
+                "lead_id": lead_id,
+                "postal_code": location.postal_code,
+                "birth_date": birth_date,
+            }
+            for d in division_ids
+        ],
     )

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from runway_contracts.matching import LeadRaceNearby
 from runway_eventbus.unit_of_work import UnitOfWork
 from runway_matching.adapters.geography_index import GeographyIndex
-from runway_matching.adapters.tables import lead_divisions, lead_locations, lead_matches, races
+from runway_matching.adapters.tables import lead_divisions, lead_matches, races
 from runway_matching.domain.races import Person, Race, eligible, latest_birth_date
 from runway_matching.service_layer.race_finder import race_by_id
 from runway_matching.service_layer.race_notices import stage_race_notices
@@ -33,15 +33,14 @@ def _old_enough(race: Race) -> sa.ColumnElement[bool]:
     if not race.minimum_age:
         return sa.true()
     born_by: date = latest_birth_date(race.election_date, race.minimum_age)
-    return sa.or_(lead_locations.c.birth_date.is_(None), lead_locations.c.birth_date <= born_by)
+    return sa.or_(lead_divisions.c.birth_date.is_(None), lead_divisions.c.birth_date <= born_by)
 
 
 def eligible_leads(race: Race) -> sa.Select[tuple[str, str | None]]:
-    """The leads living in the race's division who could run for it: (lead id, ZIP)."""
-    return (
-        sa.select(lead_divisions.c.lead_id, lead_locations.c.postal_code)
-        .join(lead_locations, lead_locations.c.lead_id == lead_divisions.c.lead_id)
-        .where(lead_divisions.c.division_id == race.division_id, _old_enough(race))
+    """The leads living in the race's division who could run for it: (lead id, ZIP), one range
+    of the lead–division index."""
+    return sa.select(lead_divisions.c.lead_id, lead_divisions.c.postal_code).where(
+        lead_divisions.c.division_id == race.division_id, _old_enough(race)
     )
 
 
