@@ -238,3 +238,25 @@ def test_a_deadline_moved_earlier_brings_its_reminders_forward(
     assert send_due(db.uow(), geography, sooner - timedelta(days=14)) == 1  # not ten days late
     [event] = db.events("matching.deadline.approaching.v1")
     assert event["days_left"] == 14
+
+
+def test_a_merge_finds_the_merged_leads_races_where_they_live(
+    db: MatchingDatabase, geography: GeographyIndex
+) -> None:
+    receive(db, geography, "in-kansas", "66044")  # Douglas County, KS
+    receive(db, geography, "in-missouri", "64105")  # Jackson County, MO
+    jackson = "ocd-division/country:us/state:mo/county:jackson"
+    divisions = {**DIVISIONS, jackson: Division(jackson, "Jackson County", "county")}
+    race_id, _ = add_to_catalog(db.uow(), new_race("mo", division_id=jackson), divisions, NOW)
+    assert announce_race(db.uow(), race_id, geography, NOW, OFFSETS) == 1
+    merged = LeadMerged(
+        survivor_lead_id="in-kansas",
+        merged_lead_ids=["in-missouri"],
+        merged_at=NOW,
+        lead=LeadView(lead_id="in-kansas", postal_code="66044"),
+    )
+    assert merge_leads("m2", merged, db.uow(), Inbox(tables.inbox, "matching-lead-merged-v1"), geography)
+    with db.engine.connect() as c:
+        assert c.execute(
+            sa.select(tables.lead_matches.c.lead_id).where(tables.lead_matches.c.race_id == race_id)
+        ).scalars().all() == ["in-kansas"]

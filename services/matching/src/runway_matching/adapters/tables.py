@@ -67,16 +67,18 @@ races = sa.Table(
     sa.UniqueConstraint("source", "source_id"),
 )
 
+# Keyed by race first: a new race's matches are appended in one place of the key, not at
+# 30,000 random places of a ten-million-row index (that was most of telling a county). Nothing
+# reads it by lead alone: a lead's matches are races in the lead's divisions (see merge_leads).
 lead_matches = sa.Table(
     "lead_matches",
     metadata,
-    sa.Column("lead_id", sa.String(36), primary_key=True),
     sa.Column("race_id", sa.String(64), primary_key=True),
+    sa.Column("lead_id", sa.String(36), primary_key=True),
     sa.Column("matched_at", UtcDateTime, nullable=False),
     # Whether the person gets this race's deadline reminders (their top races and every race
     # that reached them on its own; not the rest of a long list).
     sa.Column("reminded", sa.Boolean, nullable=False, server_default=sa.false()),
-    sa.Index("ix_lead_matches_race", "race_id"),
 )
 
 lead_locations = sa.Table(

@@ -17,7 +17,7 @@ from runway_contracts.intake import LeadMerged
 from runway_eventbus.inbox import Inbox
 from runway_eventbus.unit_of_work import UnitOfWork
 from runway_matching.adapters.geography_index import GeographyIndex
-from runway_matching.adapters.tables import lead_divisions, lead_locations, lead_matches
+from runway_matching.adapters.tables import lead_divisions, lead_locations, lead_matches, races
 from runway_matching.service_layer.match_lead import record_location
 
 
@@ -51,20 +51,40 @@ def merge_leads(
 def _move_matches(session: Session, merged: str, survivor: str) -> None:
     """The survivor keeps one match per race: the earlier one, with reminders if either had them
     (a race's reminders go to everyone matched before it was due, so nobody hears one twice)."""
-    columns = (lead_matches.c.race_id, lead_matches.c.matched_at, lead_matches.c.reminded)
-    ours = {
-        r.race_id: r for r in session.execute(sa.select(*columns).where(lead_matches.c.lead_id == survivor))
-    }
-    for row in session.execute(sa.select(*columns).where(lead_matches.c.lead_id == merged)).all():
+    ours = {r.race_id: r for r in _matches_of(session, survivor)}
+    theirs = _matches_of(session, merged)
+    for row in theirs:
         mine = ours.get(row.race_id)
         if mine is None:
             session.execute(lead_matches.insert().values(lead_id=survivor, **row._asdict()))
         elif row.matched_at < mine.matched_at or (row.reminded and not mine.reminded):
             session.execute(
                 lead_matches.update()
-                .where(lead_matches.c.lead_id == survivor, lead_matches.c.race_id == row.race_id)
+                .where(lead_matches.c.race_id == row.race_id, lead_matches.c.lead_id == survivor)
                 .values(
                     matched_at=min(row.matched_at, mine.matched_at), reminded=row.reminded or mine.reminded
                 )
             )
-    session.execute(lead_matches.delete().where(lead_matches.c.lead_id == merged))
+    if theirs:
+        session.execute(
+            lead_matches.delete().where(
+                lead_matches.c.race_id.in_([r.race_id for r in theirs]), lead_matches.c.lead_id == merged
+            )
+        )
+
+
+def _matches_of(session: Session, lead_id: str) -> list[sa.Row]:  # type: ignore[type-arg]
+    """The lead's matches, found by key: every race a lead is matched to is in one of the
+    lead's divisions (matching goes from divisions to races), so no index by lead is needed."""
+    in_their_divisions = sa.select(races.c.id).where(
+        races.c.division_id.in_(
+            sa.select(lead_divisions.c.division_id).where(lead_divisions.c.lead_id == lead_id)
+        )
+    )
+    return list(
+        session.execute(
+            sa.select(lead_matches.c.race_id, lead_matches.c.matched_at, lead_matches.c.reminded).where(
+                lead_matches.c.race_id.in_(in_their_divisions), lead_matches.c.lead_id == lead_id
+            )
+        ).all()
+    )
