@@ -67,6 +67,17 @@ def receive(
     assert match_lead(str(uuid.uuid4()), event, db.uow(), Inbox(tables.inbox, "test"), geography, OFFSETS)
 
 
+def merge(db: MatchingDatabase, geography: GeographyIndex, event_id: str, survivor: str, merged: str) -> bool:
+    """Intake's merge of `merged` into `survivor` (who lives in 66044), as matching receives it."""
+    event = LeadMerged(
+        survivor_lead_id=survivor,
+        merged_lead_ids=[merged],
+        merged_at=NOW,
+        lead=LeadView(lead_id=survivor, postal_code="66044"),
+    )
+    return merge_leads(event_id, event, db.uow(), Inbox(tables.inbox, "matching-lead-merged-v1"), geography)
+
+
 def test_a_new_race_reaches_each_eligible_lead_in_its_division_once(
     db: MatchingDatabase, geography: GeographyIndex
 ) -> None:
@@ -161,15 +172,8 @@ def test_merged_leads_leave_the_survivor_one_set_of_matches_and_reminders(
     assert announce_race(db.uow(), race_id, geography, NOW, OFFSETS) == 2
     assert send_due(db.uow(), geography, closes - timedelta(days=14)) == 2  # each lead got its 14-day one
 
-    merged = LeadMerged(
-        survivor_lead_id="email-lead",
-        merged_lead_ids=["phone-lead"],
-        merged_at=NOW,
-        lead=LeadView(lead_id="email-lead", postal_code="66044"),
-    )
-    inbox = Inbox(tables.inbox, "matching-lead-merged-v1")
-    assert merge_leads("m1", merged, db.uow(), inbox, geography)
-    assert not merge_leads("m1", merged, db.uow(), inbox, geography)  # a redelivery changes nothing
+    assert merge(db, geography, "m1", "email-lead", "phone-lead")
+    assert not merge(db, geography, "m1", "email-lead", "phone-lead")  # a redelivery changes nothing
 
     with db.engine.connect() as c:
         assert c.execute(
@@ -249,13 +253,7 @@ def test_a_merge_finds_the_merged_leads_races_where_they_live(
     divisions = {**DIVISIONS, jackson: Division(jackson, "Jackson County", "county")}
     race_id, _ = add_to_catalog(db.uow(), new_race("mo", division_id=jackson), divisions, NOW)
     assert announce_race(db.uow(), race_id, geography, NOW, OFFSETS) == 1
-    merged = LeadMerged(
-        survivor_lead_id="in-kansas",
-        merged_lead_ids=["in-missouri"],
-        merged_at=NOW,
-        lead=LeadView(lead_id="in-kansas", postal_code="66044"),
-    )
-    assert merge_leads("m2", merged, db.uow(), Inbox(tables.inbox, "matching-lead-merged-v1"), geography)
+    assert merge(db, geography, "m2", "in-kansas", "in-missouri")
     with db.engine.connect() as c:
         assert c.execute(
             sa.select(tables.lead_matches.c.lead_id).where(tables.lead_matches.c.race_id == race_id)
