@@ -11,19 +11,30 @@ once. Runway subscribes with manual acks instead:
 
 Handlers get the parsed CloudEvent and its contract, and must do their effects
 and their inbox row in one transaction, so a redelivery changes nothing.
+
+A `batched` subscription is pulled by a loop of its own (`BatchedPull`), which hands
+every pulled batch's messages to their handlers side by side, each message still acked,
+retried or parked on its own (decision 0013): FastStream's per-message pipeline costs
+about 0.75 ms of CPU a message, this about 0.1 ms.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import traceback
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from faststream.middlewares import AckPolicy
 from faststream.nats import JStream, NatsBroker, PullSub
 from faststream.nats.annotations import NatsMessage
+from nats.aio.msg import Msg
 from nats.js import JetStreamContext
+from opentelemetry import propagate, trace
+from opentelemetry.trace import SpanKind, TracerProvider
 from prometheus_client import CollectorRegistry, Counter
 from pydantic import ValidationError
 
@@ -51,6 +62,36 @@ class Subscription:
     # A pull returns when `batch_size` messages came or this many seconds passed,
     # so it bounds the latency a partly filled batch adds when traffic is light.
     max_wait: float = 1.0
+    # Pulled by BatchedPull: whatever is waiting, up to batch_size, handled side by side
+    # (max_workers and max_wait do not apply).
+    batched: bool = False
+
+
+class Delivery(Protocol):
+    """One message's settlement: FastStream's NatsMessage, or a raw message of a batch."""
+
+    @property
+    def raw_message(self) -> Msg: ...
+
+    async def ack(self) -> None: ...
+
+    async def nack(self, delay: float | None = None) -> None: ...
+
+    async def reject(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class _OneOfBatch:
+    raw_message: Msg
+
+    async def ack(self) -> None:
+        await self.raw_message.ack()
+
+    async def nack(self, delay: float | None = None) -> None:
+        await self.raw_message.nak(delay=delay)
+
+    async def reject(self) -> None:
+        await self.raw_message.term()
 
 
 @dataclass
@@ -65,8 +106,14 @@ class RetryPolicy:
 class ReliableConsumers:
     """Registers Runway subscriptions on a FastStream NATS broker."""
 
-    def __init__(self, broker: NatsBroker, registry: CollectorRegistry) -> None:
+    def __init__(
+        self, broker: NatsBroker, registry: CollectorRegistry, tracer_provider: TracerProvider | None = None
+    ) -> None:
         self._broker = broker
+        # Batched messages get their consumer span here (FastStream's telemetry middleware
+        # never sees them), each continuing the trace its producer sent in the headers.
+        self._tracer = trace.get_tracer("runway.eventbus.consumer", tracer_provider=tracer_provider)
+        self.batched: list[BatchedPull] = []
         self._policies: dict[str, RetryPolicy] = {}
         self._outcomes = Counter(
             "runway_events_consumed",
@@ -76,6 +123,9 @@ class ReliableConsumers:
         )
 
     def subscribe(self, sub: Subscription) -> None:
+        if sub.batched:
+            self.batched.append(BatchedPull(sub, self))  # started by Messaging once connected
+            return
         subscriber = self._broker.subscriber(
             sub.subject,
             stream=JStream(sub.stream, declare=False),
@@ -91,6 +141,21 @@ class ReliableConsumers:
         on_message.__name__ = f"on_{sub.durable.replace('-', '_')}"
         subscriber(on_message)
 
+    async def deliver_traced(self, sub: Subscription, message: Delivery) -> None:
+        raw = message.raw_message
+        with self._tracer.start_as_current_span(
+            f"{raw.subject} process",
+            context=propagate.extract(raw.headers or {}),
+            kind=SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "nats",
+                "messaging.operation": "process",
+                "messaging.destination.name": raw.subject,
+                "messaging.consumer.group.name": sub.durable,
+            },
+        ):
+            await self._deliver(sub, message)
+
     async def load_policies(self, jetstream: JetStreamContext, subs: list[Subscription]) -> None:
         """Read max_deliver and retry delays from the provisioned consumers."""
         for sub in subs:
@@ -99,7 +164,7 @@ class ReliableConsumers:
             delays = [float(d) for d in raw.split(",") if d]
             self._policies[sub.durable] = RetryPolicy(info.config.max_deliver or 1, delays)
 
-    async def _deliver(self, sub: Subscription, message: NatsMessage) -> None:
+    async def _deliver(self, sub: Subscription, message: Delivery) -> None:
         raw = message.raw_message
         attempt = raw.metadata.num_delivered
         policy = self._policies.get(sub.durable) or RetryPolicy(1, [])
@@ -132,7 +197,7 @@ class ReliableConsumers:
         self._outcomes.labels(sub.durable, "handled").inc()
 
     async def _park(
-        self, sub: Subscription, message: NatsMessage, error: BaseException, attempt: int, reason: str
+        self, sub: Subscription, message: Delivery, error: BaseException, attempt: int, reason: str
     ) -> None:
         raw = message.raw_message
         detail = "".join(traceback.format_exception_only(type(error), error)).strip()[:2000]
@@ -152,3 +217,82 @@ class ReliableConsumers:
         await message.reject()
         self._outcomes.labels(sub.durable, "dead_lettered").inc()
         log.error("parked message in DLQ: consumer=%s reason=%s error=%s", sub.durable, reason, detail)
+
+
+class BatchedPull:
+    """Pulls a batched subscription's durable consumer and handles each batch side by side.
+
+    Each round waits for one message (one long pull while idle, so an idle durable costs
+    almost nothing), then takes whatever else is already waiting, up to `batch_size`,
+    without waiting for a batch to fill: a lone event is not held back, and under load
+    the batches fill by themselves. FastStream's batch subscriber waits for a full batch
+    or its timeout instead, and pulls `1 / timeout` times a second while idle.
+    """
+
+    IDLE_PULL_SECONDS = 5.0
+    MORE_WAIT_SECONDS = 0.005  # the "is anything else waiting?" pull: a round trip
+    ERROR_PAUSE_SECONDS = 1.0  # NATS gone: try again, calmly
+
+    def __init__(self, sub: Subscription, consumers: ReliableConsumers) -> None:
+        self._sub = sub
+        self._consumers = consumers
+        self._task: asyncio.Task[None] | None = None
+        self._pull: JetStreamContext.PullSubscription | None = None
+        self._running = False
+        self._handling: asyncio.Future[list[None | BaseException]] | None = None
+
+    async def start(self, jetstream: JetStreamContext) -> None:
+        if self._task is not None:
+            return
+        pull = await jetstream.pull_subscribe_bind(durable=self._sub.durable, stream=self._sub.stream)
+        self._pull = pull
+        self._running = True
+        self._task = asyncio.create_task(self._run(pull), name=f"pull {self._sub.durable}")
+
+    async def stop(self, graceful_timeout: float) -> None:
+        """Finish the batch in hand (up to `graceful_timeout`), then stop pulling."""
+        self._running = False
+        if self._handling is not None:
+            await asyncio.wait([self._handling], timeout=graceful_timeout)
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        if self._pull is not None:
+            # Pulled but not handled: unacknowledged, so redelivered to whoever pulls next.
+            # Left subscribed, the connection's drain would wait on them until it timed out.
+            with contextlib.suppress(Exception):
+                await self._pull.unsubscribe()
+            self._pull = None
+
+    async def _run(self, pull: JetStreamContext.PullSubscription) -> None:
+        sub = self._sub
+        while self._running:
+            try:
+                batch = await pull.fetch(1, timeout=self.IDLE_PULL_SECONDS)
+            except TimeoutError:
+                continue  # idle
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # disconnected, consumer gone: retried after a pause
+                log.warning("pulling %s failed (%r); retrying", sub.durable, error)
+                await asyncio.sleep(self.ERROR_PAUSE_SECONDS)
+                continue
+            if sub.batch_size > 1:
+                try:
+                    batch += await pull.fetch(sub.batch_size - 1, timeout=self.MORE_WAIT_SECONDS)
+                except TimeoutError:
+                    pass  # nothing else waiting
+                except Exception as error:  # what was pulled is handled; the rest is redelivered
+                    log.warning("pulling more of %s failed: %r", sub.durable, error)
+            self._handling = asyncio.gather(
+                *(self._consumers.deliver_traced(sub, _OneOfBatch(raw)) for raw in batch),
+                return_exceptions=True,
+            )
+            try:
+                # Shielded: a stop waits for the batch in hand rather than cutting it short.
+                outcomes = await asyncio.shield(self._handling)
+            finally:
+                self._handling = None
+            for outcome in outcomes:
+                if isinstance(outcome, Exception):  # an ack or a park that did not reach NATS
+                    log.warning("settling a message of %s failed (redelivered): %r", sub.durable, outcome)

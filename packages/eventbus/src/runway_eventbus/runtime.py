@@ -36,6 +36,7 @@ class Messaging:
         relay_partition: tuple[int, int] = (0, 1),
     ) -> None:
         self._relay_partition = relay_partition
+        self._graceful_timeout = graceful_timeout
         self.broker = NatsBroker(
             nats_url,
             middlewares=[NatsTelemetryMiddleware(tracer_provider=tracer_provider)],
@@ -52,7 +53,7 @@ class Messaging:
         self._outbox = outbox
         self._registry = registry
         self._subscriptions: list[Subscription] = []
-        self._consumers = ReliableConsumers(self.broker, registry)
+        self._consumers = ReliableConsumers(self.broker, registry, tracer_provider)
         self.relay: OutboxRelay | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._connected = asyncio.Event()
@@ -98,6 +99,14 @@ class Messaging:
             except Exception as error:  # streams not applied yet, or NATS flapping
                 log.warning("cannot start consumers yet (%s); retrying", error)
                 await asyncio.sleep(1.0)
+        while True:
+            try:
+                for pull in self._consumers.batched:
+                    await pull.start(js)  # a pull already started is left as it is
+                break
+            except Exception as error:
+                log.warning("cannot start batched consumers yet (%s); retrying", error)
+                await asyncio.sleep(1.0)
         self._connected.set()
 
     def is_connected(self) -> bool:
@@ -113,7 +122,11 @@ class Messaging:
         """
         connected = self._connected.is_set()
         if connected:
-            await asyncio.gather(*(sub.stop() for sub in self.broker.subscribers), return_exceptions=True)
+            await asyncio.gather(
+                *(sub.stop() for sub in self.broker.subscribers),
+                *(pull.stop(self._graceful_timeout) for pull in self._consumers.batched),
+                return_exceptions=True,
+            )
         if self.relay is not None:
             await self.relay.stop()
         for task in self._tasks:

@@ -41,13 +41,15 @@ def subscriptions(host: ServiceHost, applier: GroupCommit[ToApply, str]) -> list
         )
 
     return [
+        # Whatever is waiting, up to a batch, handled side by side and applied together
+        # (decision 0013).
         Subscription(
             DONATIONS,
             WEBHOOK_RECEIVED_DURABLE,
             WEBHOOK_RECEIVED,
             on_webhook_received,
             batch_size=64,
-            max_workers=64,
+            batched=True,
         ),
         Subscription(INTAKE, LEAD_RECEIVED_DURABLE, LEAD_RECEIVED, on_lead_received),
         Subscription(INTAKE, LEAD_MERGED_DURABLE, LEAD_MERGED, on_lead_merged),

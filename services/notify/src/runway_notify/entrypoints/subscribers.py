@@ -123,11 +123,8 @@ def subscriptions(
         return handle
 
     return [
-        # Many events in flight at once, so the writer can commit them together. A pull waits at
-        # most 0.1 s for its batch to fill (nats-py waits for a full batch), so light traffic is
-        # not held back; the idle cost is ten small fetches a second per durable (~4 % of a core).
-        Subscription(
-            stream, durable, subject, handler(durable, plan), batch_size=64, max_workers=32, max_wait=0.1
-        )
+        # Whatever is waiting, up to a batch, handled side by side, so the writer commits the
+        # events together (decision 0013).
+        Subscription(stream, durable, subject, handler(durable, plan), batch_size=64, batched=True)
         for stream, durable, subject, plan in plans(org, digest_hour)
     ]

@@ -1,0 +1,130 @@
+"""A batched subscription against a real nats-server: every message of a pulled batch is
+settled on its own — acked once handled, retried after a failure, parked when it cannot be
+parsed or keeps failing — and its handler runs inside a span continuing the producer's trace."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import nats
+from faststream.nats import NatsBroker
+from opentelemetry import trace
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from prometheus_client import CollectorRegistry
+
+from runway_contracts import CloudEvent, Event
+from runway_contracts.intake import LeadReceived, LeadView
+from runway_contracts.streams import INTAKE
+from runway_devstack.nats_server import NatsServer
+from runway_devstack.testing import DEFINITIONS, TEST_CONSUMER_TIMING
+from runway_eventbus.consumer import ReliableConsumers, Subscription
+from runway_eventbus.provisioning import apply_definitions, load_definitions
+
+DURABLE = "notify-lead-received-v1"
+CALLER_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
+
+
+def lead_received(n: int) -> CloudEvent:
+    event = LeadReceived(
+        submission_id=f"s{n}",
+        form_key="signup",
+        is_new_lead=True,
+        received_at=datetime.now(UTC),
+        lead=LeadView(lead_id=f"lead-{n}", email=f"p{n}@example.org"),
+    )
+    return CloudEvent(
+        id=str(uuid.uuid4()),
+        source="/test",
+        type=event.TYPE,
+        subject=f"lead-{n}",
+        time=datetime.now(UTC),
+        data=event.model_dump(mode="json"),
+    )
+
+
+async def run_batched(tmp_path: Path) -> tuple[Counter[str], Counter[str], list[bytes], int, list]:
+    server = NatsServer(tmp_path / "nats", name="batched")
+    server.start()
+    spec = json.loads(DEFINITIONS.read_text())
+    spec["consumer_defaults"] |= TEST_CONSUMER_TIMING  # 4 attempts, short delays
+    definitions = tmp_path / "jetstream.json"
+    definitions.write_text(json.dumps(spec))
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    attempts: Counter[str] = Counter()
+    handled: Counter[str] = Counter()
+    try:
+        nc = await nats.connect(server.url)
+        js = nc.jetstream()
+        await apply_definitions(js, load_definitions(definitions))
+        events = [lead_received(n) for n in range(40)]
+        for n, envelope in enumerate(events):
+            headers = {"Nats-Msg-Id": envelope.id}
+            if n == 0:
+                headers["traceparent"] = f"00-{CALLER_TRACE}-00f067aa0ba902b7-01"
+            await js.publish(envelope.type, envelope.model_dump_json().encode(), headers=headers)
+        await js.publish(LeadReceived.TYPE, b"{not a cloudevent", headers={"Nats-Msg-Id": "garbage"})
+
+        async def handler(envelope: CloudEvent, event: Event) -> None:
+            assert isinstance(event, LeadReceived)
+            lead = event.lead.lead_id
+            attempts[lead] += 1
+            if lead == "lead-0":
+                handled["trace:" + format(trace.get_current_span().get_span_context().trace_id, "032x")] += 1
+            if lead == "lead-7":
+                raise RuntimeError("this one never works")
+            if lead in ("lead-3", "lead-21") and attempts[lead] == 1:
+                raise RuntimeError("a passing failure")
+            await asyncio.sleep(0.01)  # handlers of one batch overlap
+            handled[lead] += 1
+
+        broker = NatsBroker(server.url)
+        consumers = ReliableConsumers(broker, CollectorRegistry(), provider)
+        sub = Subscription(INTAKE, DURABLE, LeadReceived.TYPE, handler, batch_size=16, batched=True)
+        consumers.subscribe(sub)
+        await broker.connect()
+        await consumers.load_policies(broker.connection.jetstream(), [sub])
+        await broker.start()
+        for pull in consumers.batched:
+            await pull.start(broker.connection.jetstream())
+        for _ in range(200):
+            if sum(1 for n in range(40) if handled[f"lead-{n}"]) == 39 and attempts["lead-7"] == 4:
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(0.5)  # anything settled twice would show by now
+        for pull in consumers.batched:
+            await pull.stop(graceful_timeout=5)
+        await broker.stop()
+
+        dlq = await js.pull_subscribe("dlq.>", durable="test-dlq-reader", stream="DLQ")
+        parked = [m.data for m in await dlq.fetch(10, timeout=2)]
+        info = await js.consumer_info(INTAKE, DURABLE)
+        await nc.close()
+        return attempts, handled, parked, info.num_ack_pending, exporter.get_finished_spans()
+    finally:
+        server.stop()
+
+
+def test_each_message_of_a_batch_is_settled_on_its_own(tmp_path: Path) -> None:
+    attempts, handled, parked, unacked, spans = asyncio.run(run_batched(tmp_path))
+
+    assert [f"lead-{n}" for n in range(40) if handled[f"lead-{n}"] != 1] == ["lead-7"]
+    assert attempts["lead-3"] == attempts["lead-21"] == 2  # retried once, then done
+    assert attempts["lead-7"] == TEST_CONSUMER_TIMING["max_deliver"]
+    assert len(parked) == 2
+    assert b"{not a cloudevent" in parked
+    assert any(b'"lead-7"' in p for p in parked)
+    assert unacked == 0
+    # The message that carried a traceparent was handled inside that trace, in a consumer span.
+    assert handled["trace:" + CALLER_TRACE] == 1
+    consumer_spans = [s for s in spans if s.name == f"{LeadReceived.TYPE} process"]
+    assert any(format(s.context.trace_id, "032x") == CALLER_TRACE for s in consumer_spans)
+    assert all(s.kind is trace.SpanKind.CONSUMER for s in consumer_spans)
