@@ -49,22 +49,43 @@ def lead_received(n: int) -> CloudEvent:
     )
 
 
-async def run_batched(tmp_path: Path) -> tuple[Counter[str], Counter[str], list[bytes], int, list]:
-    server = NatsServer(tmp_path / "nats", name="batched")
-    server.start()
+async def streams_applied(server: NatsServer, tmp_path: Path) -> None:
     spec = json.loads(DEFINITIONS.read_text())
     spec["consumer_defaults"] |= TEST_CONSUMER_TIMING  # 4 attempts, short delays
     definitions = tmp_path / "jetstream.json"
     definitions.write_text(json.dumps(spec))
+    nc = await nats.connect(server.url)
+    await apply_definitions(nc.jetstream(), load_definitions(definitions))
+    await nc.close()
+
+
+async def started(
+    server: NatsServer, sub: Subscription, provider: TracerProvider | None = None
+) -> tuple[NatsBroker, ReliableConsumers]:
+    broker = NatsBroker(server.url)
+    consumers = ReliableConsumers(broker, CollectorRegistry(), provider)
+    consumers.subscribe(sub)
+    await broker.connect()
+    await consumers.load_policies(broker.connection.jetstream(), [sub])
+    await broker.start()
+    for pull in consumers.batched:
+        await pull.start(broker.connection.jetstream())
+    return broker, consumers
+
+
+async def run_batched(tmp_path: Path) -> tuple[Counter[str], Counter[str], list[bytes], int, list]:
+    server = NatsServer(tmp_path / "nats", name="batched")
+    server.start()
     exporter = InMemorySpanExporter()
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     attempts: Counter[str] = Counter()
     handled: Counter[str] = Counter()
+    running = 0
     try:
+        await streams_applied(server, tmp_path)
         nc = await nats.connect(server.url)
         js = nc.jetstream()
-        await apply_definitions(js, load_definitions(definitions))
         events = [lead_received(n) for n in range(40)]
         for n, envelope in enumerate(events):
             headers = {"Nats-Msg-Id": envelope.id}
@@ -74,6 +95,7 @@ async def run_batched(tmp_path: Path) -> tuple[Counter[str], Counter[str], list[
         await js.publish(LeadReceived.TYPE, b"{not a cloudevent", headers={"Nats-Msg-Id": "garbage"})
 
         async def handler(envelope: CloudEvent, event: Event) -> None:
+            nonlocal running
             assert isinstance(event, LeadReceived)
             lead = event.lead.lead_id
             attempts[lead] += 1
@@ -83,18 +105,16 @@ async def run_batched(tmp_path: Path) -> tuple[Counter[str], Counter[str], list[
                 raise RuntimeError("this one never works")
             if lead in ("lead-3", "lead-21") and attempts[lead] == 1:
                 raise RuntimeError("a passing failure")
-            await asyncio.sleep(0.01)  # handlers of one batch overlap
+            running += 1
+            handled["most at once"] = max(handled["most at once"], running)
+            try:
+                await asyncio.sleep(0.01)
+            finally:
+                running -= 1
             handled[lead] += 1
 
-        broker = NatsBroker(server.url)
-        consumers = ReliableConsumers(broker, CollectorRegistry(), provider)
         sub = Subscription(INTAKE, DURABLE, LeadReceived.TYPE, handler, batch_size=16, batched=True)
-        consumers.subscribe(sub)
-        await broker.connect()
-        await consumers.load_policies(broker.connection.jetstream(), [sub])
-        await broker.start()
-        for pull in consumers.batched:
-            await pull.start(broker.connection.jetstream())
+        broker, consumers = await started(server, sub, provider)
         for _ in range(200):
             if sum(1 for n in range(40) if handled[f"lead-{n}"]) == 39 and attempts["lead-7"] == 4:
                 break
@@ -123,8 +143,51 @@ def test_each_message_of_a_batch_is_settled_on_its_own(tmp_path: Path) -> None:
     assert b"{not a cloudevent" in parked
     assert any(b'"lead-7"' in p for p in parked)
     assert unacked == 0
+    assert 1 < handled["most at once"] <= 16  # a batch's handlers ran side by side, a batch at most
     # The message that carried a traceparent was handled inside that trace, in a consumer span.
     assert handled["trace:" + CALLER_TRACE] == 1
     consumer_spans = [s for s in spans if s.name == f"{LeadReceived.TYPE} process"]
     assert any(format(s.context.trace_id, "032x") == CALLER_TRACE for s in consumer_spans)
     assert all(s.kind is trace.SpanKind.CONSUMER for s in consumer_spans)
+
+
+async def stop_mid_batch(tmp_path: Path) -> tuple[int, int, int, int]:
+    server = NatsServer(tmp_path / "nats", name="batched-stop")
+    server.start()
+    begun: list[str] = []
+    finished: list[str] = []
+    try:
+        await streams_applied(server, tmp_path)
+        nc = await nats.connect(server.url)
+        js = nc.jetstream()
+        for n in range(100):
+            envelope = lead_received(n)
+            await js.publish(
+                envelope.type, envelope.model_dump_json().encode(), headers={"Nats-Msg-Id": envelope.id}
+            )
+
+        async def slow(envelope: CloudEvent, event: Event) -> None:
+            begun.append(envelope.id)
+            await asyncio.sleep(0.5)
+            finished.append(envelope.id)
+
+        sub = Subscription(INTAKE, DURABLE, LeadReceived.TYPE, slow, batch_size=16, batched=True)
+        broker, consumers = await started(server, sub)
+        while not begun:
+            await asyncio.sleep(0.01)
+        for pull in consumers.batched:
+            await pull.stop(graceful_timeout=5)
+        await broker.stop()
+        info = await js.consumer_info(INTAKE, DURABLE)
+        await nc.close()
+        return len(begun), len(finished), info.num_ack_pending, info.num_pending
+    finally:
+        server.stop()
+
+
+def test_stopping_finishes_the_batch_in_hand_and_leaves_the_rest_for_later(tmp_path: Path) -> None:
+    begun, finished, unacked, not_yet_delivered = asyncio.run(stop_mid_batch(tmp_path))
+
+    assert begun == finished == 16  # the batch in hand, all of it; no new batch after the stop
+    assert unacked == 0
+    assert not_yet_delivered == 100 - 16
