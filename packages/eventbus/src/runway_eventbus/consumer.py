@@ -271,8 +271,6 @@ class BatchedPull:
                 batch = await pull.fetch(1, timeout=self.IDLE_PULL_SECONDS)
             except TimeoutError:
                 continue  # idle
-            except asyncio.CancelledError:
-                raise
             except Exception as error:  # disconnected, consumer gone: retried after a pause
                 log.warning("pulling %s failed (%r); retrying", sub.durable, error)
                 await asyncio.sleep(self.ERROR_PAUSE_SECONDS)
