@@ -116,9 +116,10 @@ def claim(uow: UnitOfWork, now: datetime, settings: DispatchSettings) -> list[Cl
                 attempts=deliveries.c.attempts + 1,
             )
         )
-        rows = (
-            session.execute(sa.select(deliveries).where(deliveries.c.claim_token == token)).mappings().all()
-        )
+        # By primary key: claim_token has no index, and a scan of every delivery ever made
+        # was most of a claim's time.
+        mine = sa.and_(deliveries.c.id.in_(ids), deliveries.c.claim_token == token)
+        rows = session.execute(sa.select(deliveries).where(mine)).mappings().all()
         blocked = _blocked(session, rows)
         claimed = []
         for row in rows:
@@ -164,17 +165,19 @@ def _blocked(session: Session, rows: Any) -> dict[tuple[str, str, str], str]:
     addresses = {row["recipient"] for row in rows}
     if not addresses:
         return {}
+    # Channel and address both constrained, so the primary keys (channel, address, …) answer.
+    channels = {row["channel"] for row in rows}
     suppressed = set(
         session.execute(
             sa.select(suppressions.c.channel, suppressions.c.address).where(
-                suppressions.c.address.in_(addresses)
+                suppressions.c.channel.in_(channels), suppressions.c.address.in_(addresses)
             )
         ).tuples()
     )
     opted = set(
         session.execute(
             sa.select(opt_outs.c.channel, opt_outs.c.address, opt_outs.c.message_type).where(
-                opt_outs.c.address.in_(addresses)
+                opt_outs.c.channel.in_(channels), opt_outs.c.address.in_(addresses)
             )
         ).tuples()
     )
