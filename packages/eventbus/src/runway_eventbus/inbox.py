@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from runway_storage import insert_if_absent
+from runway_storage import insert_if_absent, inserted_keys
 
 
 class Inbox:
@@ -31,3 +32,13 @@ class Inbox:
             sa.select(t.c.event_id).where(t.c.consumer == self._consumer, t.c.event_id == event_id)
         ).first()
         return found is not None
+
+
+def first_deliveries(
+    session: Session, table: sa.Table, keys: Iterable[tuple[str, str]]
+) -> set[tuple[str, str]]:
+    """Record many (consumer, event id) pairs in one statement, in the caller's transaction;
+    those not handled before (each once, however often it appears in `keys`)."""
+    now = datetime.now(UTC)
+    rows = [{"consumer": c, "event_id": e, "processed_at": now} for c, e in dict.fromkeys(keys)]
+    return inserted_keys(session, table, rows)

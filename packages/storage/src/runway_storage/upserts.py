@@ -71,17 +71,41 @@ def insert_selected_if_absent(
 
 @cache
 def _upsert_statement(
-    dialect: Dialect, table: sa.Table, key: tuple[str, ...], columns: tuple[str, ...]
+    dialect: Dialect, table: sa.Table, key: tuple[str, ...], columns: tuple[str, ...], unless_set: str | None
 ) -> sa.TextClause:
     quote = dialect.identifier_preparer.quote
     updates = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in columns if c not in key)
     conflict = f"ON CONFLICT ({', '.join(quote(k) for k in key)}) " + (
         f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
     )
-    return _typed(f"{_insert_sql(dialect, table, columns)} {conflict}", table, columns)
+    if updates and unless_set:
+        conflict += f" WHERE {dialect.identifier_preparer.format_table(table)}.{quote(unless_set)} IS NULL"
+    returning = f" RETURNING {quote(key[0])}"
+    return _typed(f"{_insert_sql(dialect, table, columns)} {conflict}{returning}", table, columns)
 
 
-def upsert(session: Session, table: sa.Table, values: dict[str, Any], key: Sequence[str]) -> None:
-    """Insert, or update every given column but the key."""
-    statement = _upsert_statement(session.get_bind().dialect, table, tuple(key), tuple(values))
-    session.execute(statement, values)
+def upsert(
+    session: Session,
+    table: sa.Table,
+    values: dict[str, Any],
+    key: Sequence[str],
+    *,
+    unless_set: str | None = None,
+) -> bool:
+    """Insert, or update every given column but the key; True if a row was written.
+
+    `unless_set`: a column that, when the stored row has a value in it, leaves
+    that row as it is (and the answer False), decided in the same statement.
+    """
+    statement = _upsert_statement(session.get_bind().dialect, table, tuple(key), tuple(values), unless_set)
+    return session.execute(statement, values).first() is not None
+
+
+def inserted_keys(session: Session, table: sa.Table, rows: Sequence[dict[str, Any]]) -> set[tuple[Any, ...]]:
+    """Insert many rows in one statement, skipping those whose key is taken; the primary
+    keys of the rows inserted."""
+    if not rows:
+        return set()
+    key = list(table.primary_key.columns)
+    statement = _insert(session, table).values(list(rows)).on_conflict_do_nothing().returning(*key)
+    return set(session.execute(statement).tuples())

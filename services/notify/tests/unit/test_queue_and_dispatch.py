@@ -95,9 +95,15 @@ def test_a_stop_that_arrives_while_a_text_waits_for_morning_wins(notify_db: Noti
     assert notify_db.rows("SELECT status, last_error FROM deliveries") == [("skipped", "suppressed")]
     [event] = notify_db.rows("SELECT subject FROM outbox")
     assert event[0] == "notify.contact.opted_out.v1"
-    assert reminder(notify_db, "ny", "r1", clock.now) == 0  # nothing new is queued to a stopped number
+    # A new message for the stopped number is queued, then skipped when taken for sending.
+    assert reminder(notify_db, "ny", "r1", clock.now) == 1
+    run(dispatcher)
+    assert sms.sent == []
+    assert notify_db.rows("SELECT status, last_error FROM deliveries") == [("skipped", "suppressed")] * 2
     assert opt_out.sms_start(notify_db.uow(), "+15550001000")
     assert reminder(notify_db, "ny", "r2", clock.now) == 1
+    run(dispatcher)
+    assert len(sms.sent) == 1
 
 
 def test_an_email_opt_out_stops_marketing_but_not_receipts(notify_db: NotifyDatabase) -> None:
@@ -152,9 +158,12 @@ def test_a_hard_bounce_suppresses_the_address_and_publishes_a_failure(notify_db:
     ]
     [(event_type, payload)] = notify_db.rows("SELECT subject, body FROM outbox")
     assert event_type == "notify.notification.failed.v1"
-    assert reminder(notify_db, "l1", "r1", NIGHT) == 0
+    assert reminder(notify_db, "l1", "r1", NIGHT) == 1  # queued, then skipped when taken for sending
     run(dispatcher)
     assert email.sent == []
+    assert notify_db.rows(
+        "SELECT status, last_error FROM deliveries WHERE message_type = 'deadline_reminder'"
+    ) == [("skipped", "suppressed")]
 
 
 def test_new_races_on_one_day_go_out_as_one_digest_at_the_digest_hour(notify_db: NotifyDatabase) -> None:
@@ -198,7 +207,13 @@ def test_a_merge_moves_history_and_opt_outs_to_the_survivor(notify_db: NotifyDat
     # An event about the merged lead reaches the survivor, and a late view of it changes nothing.
     lead_received(notify_db, lead("b", email="maya.old@example.org"), NIGHT)
     assert notify_db.rows("SELECT merged_into FROM contacts WHERE lead_id = 'b'") == [("a",)]
-    assert reminder(notify_db, "b", "r1", NIGHT) == 0  # survivor opted out of marketing
+    assert reminder(notify_db, "b", "r1", NIGHT) == 1
+    email = FakeEmail()
+    run(notify_db.dispatcher(Clock(NIGHT), email))
+    assert [m for m in email.sent if m["X-Runway-Message-Type"] == "deadline_reminder"] == []
+    assert notify_db.rows(  # the survivor opted out of marketing
+        "SELECT lead_id, status, last_error FROM deliveries WHERE message_type = 'deadline_reminder'"
+    ) == [("a", "skipped", "opted_out")]
 
 
 def test_preferences_turn_single_message_types_off_and_on(notify_db: NotifyDatabase) -> None:
@@ -214,9 +229,19 @@ def test_preferences_turn_single_message_types_off_and_on(notify_db: NotifyDatab
         "new_race_digest": False,
         "deadline_reminder": False,
     }
-    assert reminder(notify_db, "l1", "r1", NIGHT) == 0
+    email = FakeEmail()
+    dispatcher = notify_db.dispatcher(Clock(NIGHT), email)
+    assert reminder(notify_db, "l1", "r1", NIGHT) == 1
+    run(dispatcher)
     opt_out.set_preferences(notify_db.uow(), "email", "maya@example.org", ["deadline_reminder"], NIGHT)
     assert reminder(notify_db, "l1", "r2", NIGHT) == 1
+    run(dispatcher)
+    reminders = [m["Subject"] for m in email.sent if m["X-Runway-Message-Type"] == "deadline_reminder"]
+    assert len(reminders) == 1
+    assert notify_db.rows(
+        "SELECT notification_key, status FROM deliveries WHERE message_type = 'deadline_reminder'"
+        " ORDER BY notification_key"
+    ) == [("deadline_reminder:l1:r1:7", "skipped"), ("deadline_reminder:l1:r2:7", "sent")]
     announced = notify_db.rows("SELECT count(*) FROM outbox WHERE subject = 'notify.contact.opted_out.v1'")
     assert announced == [(4,)]  # digest + reminder, then welcome + races near you
 

@@ -11,7 +11,14 @@ from runway_notify.domain.notifications import notification_key, races_subject
 from runway_notify.domain.provider_signatures import sms_signature, sms_signature_valid
 from runway_notify.domain.quiet_hours import next_allowed
 from runway_notify.domain.retries import backoff
-from runway_notify.domain.rules import NO_CONSENT, OPTED_OUT, SUPPRESSED, reason_not_to_send
+from runway_notify.domain.rules import (
+    NO_ADDRESS,
+    NO_CONSENT,
+    OPTED_OUT,
+    SUPPRESSED,
+    reason_blocked,
+    reason_not_to_queue,
+)
 from runway_notify.domain.sms_keywords import keyword
 from runway_notify.domain.unsubscribe_tokens import BadToken, make_token, read_token
 from runway_notify.service_layer.composing import Claimed, Composer
@@ -56,16 +63,18 @@ def test_sms_webhook_signature_agrees_with_the_official_twilio_validator() -> No
 
 def test_marketing_needs_consent_and_no_opt_out_receipts_need_neither() -> None:
     granted = {"granted": True}
-    assert reason_not_to_send(types.WELCOME, "a@b.org", granted, False, set()) is None
-    assert reason_not_to_send(types.WELCOME, "a@b.org", {"granted": False}, False, set()) == NO_CONSENT
-    assert reason_not_to_send(types.WELCOME, "a@b.org", granted, False, {"*"}) == OPTED_OUT
-    assert (
-        reason_not_to_send(types.DEADLINE_REMINDER, "a@b.org", granted, False, {"deadline_reminder"})
-        == OPTED_OUT
-    )
-    assert reason_not_to_send(types.WELCOME, "a@b.org", granted, False, {"deadline_reminder"}) is None
-    assert reason_not_to_send(types.DONATION_RECEIPT, "a@b.org", None, False, {"*"}) is None
-    assert reason_not_to_send(types.DONATION_RECEIPT, "a@b.org", None, True, set()) == SUPPRESSED
+    assert reason_not_to_queue(types.WELCOME, "a@b.org", granted) is None
+    assert reason_not_to_queue(types.WELCOME, "a@b.org", {"granted": False}) == NO_CONSENT
+    assert reason_not_to_queue(types.WELCOME, "a@b.org", None) == NO_CONSENT
+    assert reason_not_to_queue(types.WELCOME, None, granted) == NO_ADDRESS
+    assert reason_not_to_queue(types.DONATION_RECEIPT, "a@b.org", None) is None
+    assert reason_blocked(types.WELCOME, False, set()) is None
+    assert reason_blocked(types.WELCOME, False, {"*"}) == OPTED_OUT
+    assert reason_blocked(types.DEADLINE_REMINDER, False, {"deadline_reminder"}) == OPTED_OUT
+    assert reason_blocked(types.WELCOME, False, {"deadline_reminder"}) is None
+    assert reason_blocked(types.DONATION_RECEIPT, False, {"*"}) is None
+    assert reason_blocked(types.DONATION_RECEIPT, True, set()) == SUPPRESSED
+    assert reason_blocked(types.WELCOME, True, set()) == SUPPRESSED
 
 
 @pytest.mark.parametrize(

@@ -17,31 +17,30 @@ def consent_granted(consent: dict[str, Any] | None) -> bool:
     return bool(consent and consent.get("granted"))
 
 
-def reason_not_to_send(
-    message_type: MessageType,
-    address: str | None,
-    consent: dict[str, Any] | None,
-    suppressed: bool,
-    opted_out_of: Collection[str],
+def reason_not_to_queue(
+    message_type: MessageType, address: str | None, consent: dict[str, Any] | None
 ) -> str | None:
-    """None when the message may go; otherwise the reason it must not.
+    """None when the message may be queued; otherwise the reason it must not.
 
-    A suppressed address (hard bounce, invalid number, SMS STOP) gets nothing,
-    receipts included: the provider would reject it and it counts against us.
-    Receipts need no marketing consent and survive a marketing opt-out.
+    Decided from what the event brings: an address, and for marketing the
+    person's consent (receipts need none). Suppressions and opt-outs change
+    while a message waits, so they are checked when it is taken for sending
+    (`reason_blocked`), not here.
     """
     if not address:
         return NO_ADDRESS
-    if not message_type.transactional and not consent_granted(consent) and not suppressed:
+    if not message_type.transactional and not consent_granted(consent):
         return NO_CONSENT
-    return reason_blocked(message_type, suppressed, opted_out_of)
+    return None
 
 
 def reason_blocked(message_type: MessageType, suppressed: bool, opted_out_of: Collection[str]) -> str | None:
     """What may have changed since a message was queued: a suppression or an opt-out.
 
-    Checked again just before sending, so a STOP or an unsubscribe that arrives
-    while a message waits wins.
+    Checked just before sending, so a STOP or an unsubscribe that arrives while
+    a message waits wins. A suppressed address (hard bounce, invalid number,
+    SMS STOP) gets nothing, receipts included: the provider would reject it and
+    it counts against us. Receipts survive a marketing opt-out.
     """
     if suppressed:
         return SUPPRESSED

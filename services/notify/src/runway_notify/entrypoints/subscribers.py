@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from runway_contracts import CloudEvent, Event, donations, intake, matching, streams
 from runway_eventbus.consumer import Subscription
 from runway_eventbus.group_commit import GroupCommit
-from runway_eventbus.inbox import Inbox
+from runway_eventbus.inbox import first_deliveries
 from runway_eventbus.unit_of_work import UnitOfWork
 from runway_notify.adapters import tables
 from runway_notify.service_layer import contacts, messages
@@ -39,7 +39,7 @@ Plan = Callable[[Session, Any, datetime], int]
 class Received:
     """One event for the writer: what to do with it and under which consumer's inbox."""
 
-    inbox: Inbox
+    consumer: str
     event_id: str
     event: Event
     plan: Plan
@@ -47,13 +47,20 @@ class Received:
 
 
 def write_events(uow: UnitOfWork, batch: list[Received]) -> list[int]:
-    """Each event's messages and inbox row, in the caller's transaction; how many were queued each."""
+    """Each event's messages and inbox row, in the caller's transaction; how many were queued each.
+
+    The batch's inbox rows go in one statement; an event it shows as handled before (a
+    redelivery, or the same event twice in the batch) queues nothing.
+    """
     now = datetime.now(UTC)
+    new = first_deliveries(uow.session, tables.inbox, [(item.consumer, item.event_id) for item in batch])
     queued = []
     for item in batch:
-        if not item.inbox.first_delivery(uow.session, item.event_id):
-            queued.append(0)  # a redelivery: done before
+        key = (item.consumer, item.event_id)
+        if key not in new:
+            queued.append(0)
             continue
+        new.discard(key)
         token = context.attach(propagate.extract(item.trace))
         try:
             queued.append(item.plan(uow.session, item.event, now))
@@ -112,12 +119,10 @@ def subscriptions(
     wake_dispatcher: Callable[[], None],
 ) -> list[Subscription]:
     def handler(durable: str, plan: Plan) -> Callable[[CloudEvent, Event], Any]:
-        inbox = Inbox(tables.inbox, durable)
-
         async def handle(envelope: CloudEvent, event: Event) -> None:
             trace: dict[str, str] = {}
             propagate.inject(trace)
-            if await writer.write(Received(inbox, envelope.id, event, plan, trace)):
+            if await writer.write(Received(durable, envelope.id, event, plan, trace)):
                 wake_dispatcher()
 
         return handle

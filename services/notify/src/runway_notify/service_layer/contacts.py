@@ -37,12 +37,9 @@ def contact_row(lead: LeadView, now: datetime) -> dict[str, Any]:
 
 def record_lead(session: Session, lead: LeadView, now: datetime) -> dict[str, Any] | None:
     """Store the lead's latest view; None if the lead was merged away (the survivor's view wins)."""
-    merged_into = session.scalar(sa.select(contacts.c.merged_into).where(contacts.c.lead_id == lead.lead_id))
-    if merged_into:
-        return None
     row = contact_row(lead, now)
-    upsert(session, contacts, row, key=["lead_id"])
-    return row
+    written = upsert(session, contacts, row, key=["lead_id"], unless_set="merged_into")
+    return row if written else None
 
 
 def find_contact(session: Session, lead_id: str) -> dict[str, Any] | None:

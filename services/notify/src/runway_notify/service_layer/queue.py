@@ -1,7 +1,10 @@
 """Putting a notification in the delivery queue, or recording why it is not sent.
 
 The unique notification key makes a second queueing of the same message a
-no-op. SMS waits for the recipient's sending window; email does not.
+no-op. SMS waits for the recipient's sending window; email does not. A
+suppression or opt-out is not looked up here: the dispatcher checks them for a
+whole batch at once when it takes messages for sending, which is also the only
+check that sees a STOP arriving while a message waits.
 """
 
 from __future__ import annotations
@@ -10,32 +13,19 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
 from opentelemetry import propagate
 from sqlalchemy.orm import Session
 
-from runway_notify.adapters.tables import deliveries, opt_outs, suppressions
+from runway_notify.adapters.tables import deliveries
 from runway_notify.domain import quiet_hours
 from runway_notify.domain.message_types import ALL
 from runway_notify.domain.notifications import Notification, message_id
-from runway_notify.domain.rules import reason_not_to_send
+from runway_notify.domain.rules import reason_not_to_queue
 from runway_storage import insert_if_absent
 
 # Where the queued row keeps the W3C trace context of the event that caused it,
 # so the send continues the sign-up's trace.
 TRACE_KEY = "_trace"
-
-
-def blocks(session: Session, channel: str, address: str) -> tuple[bool, set[str]]:
-    """Whether the address is suppressed on the channel, and the marketing types it opted out of."""
-    suppressed = sa.select(sa.literal("*suppressed*").label("kind")).where(
-        suppressions.c.channel == channel, suppressions.c.address == address
-    )
-    opted = sa.select(opt_outs.c.message_type.label("kind")).where(
-        opt_outs.c.channel == channel, opt_outs.c.address == address
-    )
-    kinds = set(session.execute(sa.union_all(suppressed, opted)).scalars())
-    return "*suppressed*" in kinds, kinds - {"*suppressed*"}
 
 
 def enqueue(
@@ -50,8 +40,7 @@ def enqueue(
     """True if the message was queued for sending (False: already known, or not allowed)."""
     if not note.recipient:
         return False  # nowhere to send it: nothing to record against
-    suppressed, opted_out_of = blocks(session, note.channel, note.recipient)
-    reason = reason_not_to_send(ALL[note.message_type], note.recipient, consent, suppressed, opted_out_of)
+    reason = reason_not_to_queue(ALL[note.message_type], note.recipient, consent)
     due = max(now, not_before or now)
     if note.channel == "sms":
         due = quiet_hours.next_allowed(due, time_zone)
