@@ -96,7 +96,14 @@ def claim(uow: UnitOfWork, now: datetime, settings: DispatchSettings) -> list[Cl
     with uow:
         session = uow.session
         # Two index-friendly queries rather than one OR, which would scan every delivery ever made.
-        due = sa.select(deliveries.c.id).order_by(deliveries.c.due_at).limit(settings.batch_size)
+        # SKIP LOCKED (PostgreSQL): dispatchers claiming at the same moment take different rows
+        # instead of queueing on the same ones and finding them taken.
+        due = (
+            sa.select(deliveries.c.id)
+            .order_by(deliveries.c.due_at)
+            .limit(settings.batch_size)
+            .with_for_update(skip_locked=True)
+        )
         ids = list(
             session.execute(due.where(deliveries.c.status == "queued", deliveries.c.due_at <= now)).scalars()
         )
