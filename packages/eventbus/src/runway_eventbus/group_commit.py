@@ -3,9 +3,12 @@
 A request hands its item to the writer and waits; the writer thread takes
 whatever is queued (up to `max_batch`), runs `write_batch` on it in one unit of
 work, commits once and answers each waiter — so a 2xx still means "committed".
-Batches form by themselves under load; a lone request pays one commit. If a
-batch fails, nothing of it was kept, and each item is written again in a
-transaction of its own, so a failure is only ever its own item's.
+Batches form by themselves under load; a lone request pays one commit. An
+item's answer may be the exception it failed with (`write_batch` isolating it,
+see `inbox.handle_each_once`); that waiter gets the exception and the rest of
+the batch commits. If the batch itself fails, nothing of it was kept, and each
+item is written again in a transaction of its own, so a failure is only ever
+its own item's.
 
 (intake's SignupWriter is the same idea with sign-up-specific fast and slow
 paths; see docs/decisions/0007.)
@@ -17,7 +20,7 @@ import asyncio
 import logging
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import Any, Generic, TypeVar
 
@@ -60,7 +63,7 @@ class GroupCommit(Generic[Item, Result]):
     def __init__(
         self,
         uow_factory: Callable[[], UnitOfWork],
-        write_batch: Callable[[UnitOfWork, list[Item]], list[Result]],
+        write_batch: Callable[[UnitOfWork, list[Item]], Sequence[Result | Exception]],
         *,
         name: str,
         max_batch: int = 256,
@@ -107,7 +110,7 @@ class GroupCommit(Generic[Item, Result]):
             else:
                 future.set_result(result)
 
-    def _together(self, items: list[Item]) -> list[Result]:
+    def _together(self, items: list[Item]) -> Sequence[Result | Exception]:
         with self._uow_factory() as uow:
             results = self._write_batch(uow, items)
             uow.commit()

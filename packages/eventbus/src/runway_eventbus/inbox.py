@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
+from typing import TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from runway_storage import insert_if_absent, inserted_keys
+
+Item = TypeVar("Item")
+Result = TypeVar("Result")
 
 
 class Inbox:
@@ -42,3 +46,36 @@ def first_deliveries(
     now = datetime.now(UTC)
     rows = [{"consumer": c, "event_id": e, "processed_at": now} for c, e in dict.fromkeys(keys)]
     return inserted_keys(session, table, rows)
+
+
+def handle_each_once(
+    session: Session,
+    table: sa.Table,
+    items: Sequence[Item],
+    key: Callable[[Item], tuple[str, str]],
+    handle: Callable[[Item], Result],
+    already: Result,
+) -> list[Result | Exception]:
+    """A batch of consumed events in the caller's transaction, each at most once.
+
+    The batch's inbox rows go in one statement; an event handled before (a redelivery,
+    or the same event twice in the batch) answers `already`. Each other event is handled
+    in a savepoint: if it fails, its writes and its inbox row are undone and the exception
+    is its answer (to be retried), while the rest of the batch commits.
+    """
+    new = first_deliveries(session, table, [key(item) for item in items])
+    answers: list[Result | Exception] = []
+    for item in items:
+        consumer_and_event = key(item)
+        if consumer_and_event not in new:
+            answers.append(already)
+            continue
+        new.discard(consumer_and_event)
+        try:
+            with session.begin_nested():
+                answers.append(handle(item))
+        except Exception as error:
+            consumer, event_id = consumer_and_event
+            session.execute(table.delete().where(table.c.consumer == consumer, table.c.event_id == event_id))
+            answers.append(error)
+    return answers

@@ -57,6 +57,7 @@ class Messaging:
         self.relay: OutboxRelay | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._connected = asyncio.Event()
+        self._consuming_stopped = False
 
     def add_subscription(self, subscription: Subscription) -> None:
         self._subscriptions.append(subscription)
@@ -112,21 +113,28 @@ class Messaging:
     def is_connected(self) -> bool:
         return self._connected.is_set() and self.broker.connection.is_connected
 
-    async def stop(self) -> None:
-        """Finish in-flight handlers, publish what they staged, then disconnect.
-
-        Order matters: subscribers stop first (each waits up to graceful_timeout
-        for the handlers it is running), the relay then flushes the outbox over
-        the still-open connection, and only then is the connection drained.
-        Anything left unpublished stays in the outbox for the next start.
-        """
-        connected = self._connected.is_set()
-        if connected:
+    async def stop_consuming(self) -> None:
+        """Stop taking messages; return once the handlers in flight have finished (each
+        subscriber waits up to graceful_timeout). The service's writers, which those
+        handlers wait on, are stopped after this, and the relay after them."""
+        if self._connected.is_set() and not self._consuming_stopped:
+            self._consuming_stopped = True
             await asyncio.gather(
                 *(sub.stop() for sub in self.broker.subscribers),
                 *(pull.stop(self._graceful_timeout) for pull in self._consumers.batched),
                 return_exceptions=True,
             )
+
+    async def stop(self) -> None:
+        """Finish in-flight handlers, publish what they staged, then disconnect.
+
+        Order matters: subscribers stop first (`stop_consuming`, if not done yet), the
+        relay then flushes the outbox over the still-open connection, and only then is
+        the connection drained. Anything left unpublished stays in the outbox for the
+        next start.
+        """
+        connected = self._connected.is_set()
+        await self.stop_consuming()
         if self.relay is not None:
             await self.relay.stop()
         for task in self._tasks:

@@ -89,6 +89,9 @@ def create_service_app(host: ServiceHost, *, title: str, description: str) -> Fa
         try:
             yield
         finally:
+            # Handlers in flight wait on the service's writers: let them finish first, then
+            # stop the writers (on_stop), then let the relay publish what they staged.
+            await host.messaging.stop_consuming()
             for stop in host.on_stop:
                 await anyio.to_thread.run_sync(stop)
             await host.messaging.stop()

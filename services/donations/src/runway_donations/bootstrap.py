@@ -11,7 +11,12 @@ from runway_donations.adapters import tables
 from runway_donations.config import Settings
 from runway_donations.entrypoints import admin_http
 from runway_donations.entrypoints.http import router
-from runway_donations.entrypoints.subscribers import WEBHOOK_RECEIVED_DURABLE, subscriptions
+from runway_donations.entrypoints.subscribers import (
+    WEBHOOK_RECEIVED_DURABLE,
+    LeadFact,
+    subscriptions,
+    write_leads,
+)
 from runway_donations.service_layer.webhooks import Incoming, ToApply, apply_batch, store_batch
 from runway_eventbus.group_commit import GroupCommit
 from runway_eventbus.inbox import Inbox
@@ -36,12 +41,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     writer: GroupCommit[Incoming, str] = GroupCommit(
         lambda: host.unit_of_work(writer_sessions), store_batch, name="webhook-writer"
     )
+    lead_writer: GroupCommit[LeadFact, bool] = GroupCommit(
+        lambda: host.unit_of_work(writer_sessions), write_leads, name="lead-writer", max_batch=64
+    )
     host = create_host(
         "donations",
         settings,
         settings.database_url,
         tables.outbox,
-        subscriptions=lambda h: subscriptions(h, applier),
+        subscriptions=lambda h: subscriptions(applier, lead_writer),
     )
     app = create_service_app(
         host,
@@ -49,8 +57,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Verified payment-provider webhooks, recurring plans and an append-only ledger.",
     )
     app.state.settings = settings
-    host.on_start += [writer.start, applier.start]
-    host.on_stop += [writer.stop, applier.stop, writer_engine.dispose]
+    host.on_start += [writer.start, applier.start, lead_writer.start]
+    host.on_stop += [writer.stop, applier.stop, lead_writer.stop, writer_engine.dispose]
     app.state.webhook_writer = writer
     app.include_router(router)
     app.include_router(admin_http.router)

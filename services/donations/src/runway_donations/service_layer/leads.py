@@ -46,39 +46,40 @@ def link_donor_to_lead(session: Session, donor_id: str) -> None:
 def record_lead(
     uow: UnitOfWork, inbox: Inbox, message_id: str, lead: LeadView, merged_lead_ids: list[str] | None = None
 ) -> bool:
-    """Returns False for a redelivery."""
+    """One lead event in a transaction of its own; False for a redelivery."""
     with uow:
-        session = uow.session
-        if not inbox.first_delivery(session, message_id):
+        if not inbox.first_delivery(uow.session, message_id):
             return False
-        now = datetime.now(UTC)
-        if merged_lead_ids:
-            gone = lead_contacts.c.lead_id.in_(merged_lead_ids)
-            session.execute(lead_contacts.update().where(gone).values(lead_id=lead.lead_id, updated_at=now))
-            session.execute(
-                donors.update().where(donors.c.lead_id.in_(merged_lead_ids)).values(lead_id=lead.lead_id)
-            )
-        contacts = [("email", email_key(lead.email)), ("phone", phone_key(lead.phone))]
-        for kind, value in contacts:
-            if value:
-                upsert(
-                    session,
-                    lead_contacts,
-                    {"kind": kind, "value": value, "lead_id": lead.lead_id, "updated_at": now},
-                    key=["kind", "value"],
-                )
-        unlinked = donors.c.lead_id.is_(None)
-        if contacts[0][1]:
-            session.execute(
-                donors.update()
-                .where(unlinked, donors.c.donor_key == f"email:{contacts[0][1]}")
-                .values(lead_id=lead.lead_id)
-            )
-        if contacts[1][1]:
-            session.execute(
-                donors.update()
-                .where(unlinked, donors.c.phone_key == contacts[1][1])
-                .values(lead_id=lead.lead_id)
-            )
+        link_lead(uow.session, lead, merged_lead_ids or [], datetime.now(UTC))
         uow.commit()
         return True
+
+
+def link_lead(session: Session, lead: LeadView, merged_lead_ids: list[str], now: datetime) -> None:
+    """The lead's email and phone, and any donor they identify, in the caller's transaction."""
+    if merged_lead_ids:
+        gone = lead_contacts.c.lead_id.in_(merged_lead_ids)
+        session.execute(lead_contacts.update().where(gone).values(lead_id=lead.lead_id, updated_at=now))
+        session.execute(
+            donors.update().where(donors.c.lead_id.in_(merged_lead_ids)).values(lead_id=lead.lead_id)
+        )
+    contacts = [("email", email_key(lead.email)), ("phone", phone_key(lead.phone))]
+    for kind, value in contacts:
+        if value:
+            upsert(
+                session,
+                lead_contacts,
+                {"kind": kind, "value": value, "lead_id": lead.lead_id, "updated_at": now},
+                key=["kind", "value"],
+            )
+    unlinked = donors.c.lead_id.is_(None)
+    if contacts[0][1]:
+        session.execute(
+            donors.update()
+            .where(unlinked, donors.c.donor_key == f"email:{contacts[0][1]}")
+            .values(lead_id=lead.lead_id)
+        )
+    if contacts[1][1]:
+        session.execute(
+            donors.update().where(unlinked, donors.c.phone_key == contacts[1][1]).values(lead_id=lead.lead_id)
+        )

@@ -1,45 +1,91 @@
-"""Matching's event subscribers: translate the contract, delegate to the service layer."""
+"""Matching's event subscribers: translate the contract, delegate to the service layer.
+
+New leads, the bulk of the traffic, are pulled in batches and matched by a group-commit
+writer: whatever arrived together is matched in one transaction with its inbox rows, one
+commit for all (as notify does; decision 0013).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import anyio
+from opentelemetry import context, propagate
 
 from runway_contracts import CloudEvent, Event
 from runway_contracts.intake import LEAD_MERGED, LEAD_RECEIVED, LeadMerged, LeadReceived
 from runway_contracts.matching import RACE_PUBLISHED, RacePublished
 from runway_contracts.streams import INTAKE, MATCHING
 from runway_eventbus.consumer import Subscription
-from runway_eventbus.inbox import Inbox
+from runway_eventbus.group_commit import GroupCommit
+from runway_eventbus.inbox import Inbox, handle_each_once
+from runway_eventbus.unit_of_work import UnitOfWork
 from runway_matching.adapters import tables
 from runway_matching.adapters.geography_index import GeographyIndex
-from runway_matching.service_layer.match_lead import match_lead
+from runway_matching.service_layer.match_lead import record_match
 from runway_matching.service_layer.merge_leads import merge_leads
 from runway_matching.service_layer.reverse_matching import announce_race
-from runway_runtime.host import ServiceHost
 
 LEAD_RECEIVED_DURABLE = "matching-lead-received-v1"
 LEAD_MERGED_DURABLE = "matching-lead-merged-v1"
 RACE_PUBLISHED_DURABLE = "matching-race-published-v1"
 
 
+@dataclass(frozen=True)
+class NewLead:
+    event_id: str
+    event: LeadReceived
+    trace: dict[str, str]  # the consumer span's context: the matched event continues its trace
+
+
+def lead_matcher(
+    geography: GeographyIndex, reminder_offsets: tuple[int, ...]
+) -> Callable[[UnitOfWork, list[NewLead]], list[bool | Exception]]:
+    def match_batch(uow: UnitOfWork, batch: list[NewLead]) -> list[bool | Exception]:
+        """Match each lead not handled before, in the caller's transaction: True for those
+        matched, False for redeliveries, or what one failed with (retried alone)."""
+        now = datetime.now(UTC)
+
+        def match(item: NewLead) -> bool:
+            token = context.attach(propagate.extract(item.trace))
+            try:
+                record_match(uow, item.event, geography, reminder_offsets, now)
+                return True
+            finally:
+                context.detach(token)
+
+        return handle_each_once(
+            uow.session,
+            tables.inbox,
+            batch,
+            lambda item: (LEAD_RECEIVED_DURABLE, item.event_id),
+            match,
+            already=False,
+        )
+
+    return match_batch
+
+
 def subscriptions(
-    host: ServiceHost, geography: GeographyIndex, reminder_offsets: tuple[int, ...]
+    unit_of_work: Callable[[], UnitOfWork],
+    writer: GroupCommit[NewLead, bool],
+    geography: GeographyIndex,
+    reminder_offsets: tuple[int, ...],
 ) -> list[Subscription]:
-    inbox = Inbox(tables.inbox, LEAD_RECEIVED_DURABLE)
     merged_inbox = Inbox(tables.inbox, LEAD_MERGED_DURABLE)
 
     async def on_lead_received(envelope: CloudEvent, event: Event) -> None:
         assert isinstance(event, LeadReceived)
-        await anyio.to_thread.run_sync(
-            match_lead, envelope.id, event, host.unit_of_work(), inbox, geography, reminder_offsets
-        )
+        trace: dict[str, str] = {}
+        propagate.inject(trace)
+        await writer.write(NewLead(envelope.id, event, trace))
 
     async def on_lead_merged(envelope: CloudEvent, event: Event) -> None:
         assert isinstance(event, LeadMerged)
         await anyio.to_thread.run_sync(
-            merge_leads, envelope.id, event, host.unit_of_work(), merged_inbox, geography
+            merge_leads, envelope.id, event, unit_of_work(), merged_inbox, geography
         )
 
     async def on_race_published(envelope: CloudEvent, event: Event) -> None:
@@ -47,7 +93,7 @@ def subscriptions(
         assert isinstance(event, RacePublished)
         await anyio.to_thread.run_sync(
             announce_race,
-            host.unit_of_work(),
+            unit_of_work(),
             event.race.race_id,
             geography,
             datetime.now(UTC),
@@ -55,7 +101,9 @@ def subscriptions(
         )
 
     return [
-        Subscription(INTAKE, LEAD_RECEIVED_DURABLE, LEAD_RECEIVED, on_lead_received),
+        Subscription(
+            INTAKE, LEAD_RECEIVED_DURABLE, LEAD_RECEIVED, on_lead_received, batch_size=64, batched=True
+        ),
         Subscription(INTAKE, LEAD_MERGED_DURABLE, LEAD_MERGED, on_lead_merged),
         Subscription(MATCHING, RACE_PUBLISHED_DURABLE, RACE_PUBLISHED, on_race_published),
     ]

@@ -34,48 +34,58 @@ def match_lead(
     geography: GeographyIndex,
     reminder_offsets: tuple[int, ...] = DEFAULT_OFFSETS,
 ) -> bool:
-    """Returns False when this event was already handled (a redelivery)."""
+    """One event in a transaction of its own; False when it was already handled (a redelivery)."""
     with uow:
-        session = uow.session
-        if not inbox.first_delivery(session, event_id):
+        if not inbox.first_delivery(uow.session, event_id):
             return False
-        lead = event.lead
-        now = datetime.now(UTC)
-        location = geography.locate(lead.postal_code)
-        person = Person(lead.birth_date, frozenset(lead.interests))
-        ranked = find_races(session, location, person, now)
-        record_location(session, lead.lead_id, location, lead.birth_date, lead.interests, now)
-        top = ranked[:TOP_RACES]
-        insert_many_if_absent(
-            session,
-            lead_matches,
-            [
-                {
-                    "lead_id": lead.lead_id,
-                    "race_id": r.race.race_id,
-                    "matched_at": now,
-                    "reminded": n < REMINDED_RACES,
-                }
-                for n, r in enumerate(top)
-            ],
-        )
-        for ranked_race in top[:REMINDED_RACES]:
-            schedule(session, ranked_race.race.race_id, ranked_race.race.filing_closes, reminder_offsets, now)
-        uow.outbox.stage(
-            session,
-            LeadMatched(
-                lead_id=lead.lead_id,
-                postal_code=lead.postal_code,
-                location_resolved=location.resolved,
-                location_summary=location.summary,
-                total_races=len(ranked),
-                races=[r.summary() for r in top],
-                matched_at=now,
-            ),
-            subject_id=lead.lead_id,
-        )
+        record_match(uow, event, geography, reminder_offsets, datetime.now(UTC))
         uow.commit()
         return True
+
+
+def record_match(
+    uow: UnitOfWork,
+    event: LeadReceived,
+    geography: GeographyIndex,
+    reminder_offsets: tuple[int, ...],
+    now: datetime,
+) -> None:
+    """The lead's races, reminders and `matching.lead.matched.v1`, in the caller's transaction."""
+    session = uow.session
+    lead = event.lead
+    location = geography.locate(lead.postal_code)
+    person = Person(lead.birth_date, frozenset(lead.interests))
+    ranked = find_races(session, location, person, now)
+    record_location(session, lead.lead_id, location, lead.birth_date, lead.interests, now)
+    top = ranked[:TOP_RACES]
+    insert_many_if_absent(
+        session,
+        lead_matches,
+        [
+            {
+                "lead_id": lead.lead_id,
+                "race_id": r.race.race_id,
+                "matched_at": now,
+                "reminded": n < REMINDED_RACES,
+            }
+            for n, r in enumerate(top)
+        ],
+    )
+    for ranked_race in top[:REMINDED_RACES]:
+        schedule(session, ranked_race.race.race_id, ranked_race.race.filing_closes, reminder_offsets, now)
+    uow.outbox.stage(
+        session,
+        LeadMatched(
+            lead_id=lead.lead_id,
+            postal_code=lead.postal_code,
+            location_resolved=location.resolved,
+            location_summary=location.summary,
+            total_races=len(ranked),
+            races=[r.summary() for r in top],
+            matched_at=now,
+        ),
+        subject_id=lead.lead_id,
+    )
 
 
 def record_location(

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from runway_contracts import CloudEvent, Event, donations, intake, matching, streams
 from runway_eventbus.consumer import Subscription
 from runway_eventbus.group_commit import GroupCommit
-from runway_eventbus.inbox import first_deliveries
+from runway_eventbus.inbox import handle_each_once
 from runway_eventbus.unit_of_work import UnitOfWork
 from runway_notify.adapters import tables
 from runway_notify.service_layer import contacts, messages
@@ -46,27 +46,22 @@ class Received:
     trace: dict[str, str]  # the consumer span's context: queued messages continue its trace
 
 
-def write_events(uow: UnitOfWork, batch: list[Received]) -> list[int]:
-    """Each event's messages and inbox row, in the caller's transaction; how many were queued each.
-
-    The batch's inbox rows go in one statement; an event it shows as handled before (a
-    redelivery, or the same event twice in the batch) queues nothing.
-    """
+def write_events(uow: UnitOfWork, batch: list[Received]) -> list[int | Exception]:
+    """Each event's messages and inbox row, in the caller's transaction; how many were queued
+    each (0 for a redelivery), or what one failed with (its contact not known yet, say: that
+    event alone is retried)."""
     now = datetime.now(UTC)
-    new = first_deliveries(uow.session, tables.inbox, [(item.consumer, item.event_id) for item in batch])
-    queued = []
-    for item in batch:
-        key = (item.consumer, item.event_id)
-        if key not in new:
-            queued.append(0)
-            continue
-        new.discard(key)
+
+    def queue(item: Received) -> int:
         token = context.attach(propagate.extract(item.trace))
         try:
-            queued.append(item.plan(uow.session, item.event, now))
+            return item.plan(uow.session, item.event, now)
         finally:
             context.detach(token)
-    return queued
+
+    return handle_each_once(
+        uow.session, tables.inbox, batch, lambda item: (item.consumer, item.event_id), queue, already=0
+    )
 
 
 def plans(org: dict[str, str], digest_hour: int) -> list[tuple[str, str, str, Plan]]:
