@@ -77,8 +77,12 @@ async def run(
     rate: float | None = None,
     ok_statuses: tuple[int, ...] = (200, 201, 202),
     total: int | None = None,
+    on_answer: Callable[[int, int, float], None] | None = None,
 ) -> Result:
-    """Until `seconds` have passed or, if given, `total` requests have been answered."""
+    """Until `seconds` have passed or, if given, `total` requests have been answered.
+
+    `on_answer(index, status, seconds)` hears of each answer (index as given to
+    `make_request`), for callers that must know which requests were accepted."""
     result = Result(time.perf_counter(), 0.0)
     deadline = result.started + seconds
     counter = iter(range(10**12))
@@ -118,8 +122,11 @@ async def run(
                 writer.write(make_request(index))
                 status = await _read_response(reader)
                 result.statuses[status] = result.statuses.get(status, 0) + 1
+                took = time.perf_counter() - sent
                 if status in ok_statuses:
-                    result.latencies.append(time.perf_counter() - sent)
+                    result.latencies.append(took)
+                if on_answer is not None:
+                    on_answer(index, status, took)
         finally:
             writer.close()
 
