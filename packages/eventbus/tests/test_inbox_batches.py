@@ -1,5 +1,6 @@
-"""A batch of consumed events in one transaction: each handled at most once, and one that
-fails is undone alone (its writes and its inbox row), so a retry handles it then."""
+"""A batch of consumed events in one transaction: each handled at most once; one that
+cannot be handled yet gives back its inbox row alone, so a retry handles it then; any
+other failure fails the batch."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import sessionmaker
 
 from runway_devstack.testing import Databases, require_backend
-from runway_eventbus.inbox import handle_each_once
+from runway_eventbus.inbox import NotYet, handle_each_once
 from runway_eventbus.tables import inbox_table
 from runway_storage import create_database_engine
 
@@ -18,7 +19,7 @@ CONSUMER = "test-consumer"
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_a_failing_event_is_undone_alone_and_handled_when_it_comes_again(
+def test_an_event_not_handleable_yet_gives_back_its_inbox_row_alone_and_is_handled_when_it_comes_again(
     backend: str, tmp_path: Path
 ) -> None:
     require_backend(backend)
@@ -34,9 +35,11 @@ def test_a_failing_event_is_undone_alone_and_handled_when_it_comes_again(
         failing = {"e3"}
 
         def handle(session: sa.orm.Session, event_id: str) -> str:
-            session.execute(effects.insert().values(event_id=event_id))
             if event_id in failing:
-                raise LookupError(f"{event_id}: not yet")  # after writing: the write must go too
+                raise NotYet(f"{event_id}: its contact has not arrived")
+            if event_id == "broken":
+                raise ValueError("a bug")
+            session.execute(effects.insert().values(event_id=event_id))
             return f"handled {event_id}"
 
         def batch(event_ids: list[str]) -> list[object]:
@@ -52,7 +55,7 @@ def test_a_failing_event_is_undone_alone_and_handled_when_it_comes_again(
 
         first = batch(["e1", "e2", "e3", "e2", "e4"])
         assert first[:2] == ["handled e1", "handled e2"]
-        assert isinstance(first[2], LookupError)
+        assert isinstance(first[2], NotYet)
         assert first[3:] == ["already", "handled e4"]  # e2 twice in one batch: handled once
         with engine.connect() as c:
             assert sorted(c.scalars(sa.select(effects.c.event_id))) == ["e1", "e2", "e4"]
@@ -60,8 +63,11 @@ def test_a_failing_event_is_undone_alone_and_handled_when_it_comes_again(
 
         failing.clear()
         assert batch(["e3", "e1"]) == ["handled e3", "already"]  # the retry, and a redelivery
+        with pytest.raises(ValueError, match="a bug"):
+            batch(["e5", "broken"])  # the whole batch fails: nothing of it is kept
         with engine.connect() as c:
             assert sorted(c.scalars(sa.select(effects.c.event_id))) == ["e1", "e2", "e3", "e4"]
+            assert sorted(c.scalars(sa.select(inbox.c.event_id))) == ["e1", "e2", "e3", "e4"]
     finally:
         engine.dispose()
         databases.drop()

@@ -48,6 +48,11 @@ def first_deliveries(
     return inserted_keys(session, table, rows)
 
 
+class NotYet(Exception):
+    """The event cannot be handled yet: what it depends on has not arrived. Raised by a
+    handler before it writes anything; the event is retried later."""
+
+
 def handle_each_once(
     session: Session,
     table: sa.Table,
@@ -59,9 +64,12 @@ def handle_each_once(
     """A batch of consumed events in the caller's transaction, each at most once.
 
     The batch's inbox rows go in one statement; an event handled before (a redelivery,
-    or the same event twice in the batch) answers `already`. Each other event is handled
-    in a savepoint: if it fails, its writes and its inbox row are undone and the exception
-    is its answer (to be retried), while the rest of the batch commits.
+    or the same event twice in the batch) answers `already`. An event whose handler
+    raises `NotYet` (before writing anything) has its inbox row taken back and the
+    exception as its answer, to be retried, while the rest of the batch commits. Any
+    other exception fails the batch (the group-commit writer then writes each event on
+    its own): a savepoint per event would isolate those too, but costs two statements
+    an event, a quarter of notify's throughput on PostgreSQL.
     """
     new = first_deliveries(session, table, [key(item) for item in items])
     answers: list[Result | Exception] = []
@@ -72,9 +80,8 @@ def handle_each_once(
             continue
         new.discard(consumer_and_event)
         try:
-            with session.begin_nested():
-                answers.append(handle(item))
-        except Exception as error:
+            answers.append(handle(item))
+        except NotYet as error:
             consumer, event_id = consumer_and_event
             session.execute(table.delete().where(table.c.consumer == consumer, table.c.event_id == event_id))
             answers.append(error)

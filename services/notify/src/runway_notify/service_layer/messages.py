@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from runway_contracts.donations import ContributionFailed, ContributionSucceeded, DonorRef, RecurringCanceled
 from runway_contracts.intake import LeadReceived
 from runway_contracts.matching import DeadlineApproaching, LeadMatched, LeadRaceNearby
+from runway_eventbus.inbox import NotYet
 from runway_notify.adapters.tables import deliveries, digest_items
 from runway_notify.domain import message_types as types
 from runway_notify.domain.message_types import MessageType
@@ -25,8 +26,10 @@ DEFAULT_DAY_ZONE = "America/New_York"
 CLAIMED = ("sending", "sent", "delivered", "failed")
 
 
-class ContactNotYetKnown(LookupError):
-    """The lead's contact details have not arrived yet; the event is retried."""
+class ContactNotYetKnown(NotYet):
+    """The lead's contact details have not arrived yet; the event is retried.
+
+    Raised by `_contact`, which each plan calls before it writes anything."""
 
 
 def _for_contact(
