@@ -25,6 +25,7 @@ from pathlib import Path
 from tempfile import mkdtemp
 
 import httpx
+import nats
 
 from benchmarks.harness import RESULTS, report_header
 from benchmarks.loadgen import run as drive
@@ -126,8 +127,6 @@ def settled(stack: Stack) -> bool:
 
 
 async def consumer_backlog(url: str) -> int:
-    import nats
-
     nc = await nats.connect(url)
     try:
         js = nc.jetstream()

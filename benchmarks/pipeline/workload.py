@@ -136,6 +136,13 @@ def lookup_request(i: int, host: str) -> bytes:
     return render("GET", f"/v1/races?zip={ZIPS[i % len(ZIPS)]}&limit=20", host, b"")
 
 
+DONORS = 2000  # webhook i is a gift of donor i % DONORS
+
+
+def donor_email(run_id: str, i: int) -> str:
+    return f"donor{i % DONORS}-{run_id}@example.org"
+
+
 def stripe_event_id(run_id: str, i: int) -> str:
     return f"evt_{run_id}_{i}"
 
@@ -143,13 +150,13 @@ def stripe_event_id(run_id: str, i: int) -> str:
 def stripe_request(run_id: str, i: int, secret: str, host: str) -> bytes:
     """A freshly signed `invoice.paid` for a $25 monthly gift (each a new invoice)."""
     created = int(time.time())
-    donor = i % 2000
+    donor = i % DONORS
     invoice = {
         "id": f"in_{run_id}_{i}",
         "object": "invoice",
         "subscription": f"sub_{run_id}_{donor}",
         "customer": f"cus_{run_id}_{donor}",
-        "customer_email": f"donor{donor}-{run_id}@example.org",
+        "customer_email": donor_email(run_id, i),
         "customer_name": "Dana Donor",
         "amount_paid": 2500,
         "currency": "usd",
