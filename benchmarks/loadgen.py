@@ -55,16 +55,20 @@ def render(method: str, path: str, host: str, body: bytes, content_type: str = "
     ).encode() + body
 
 
-async def _read_response(reader: asyncio.StreamReader) -> int:
+async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
+    """The status, and whether the server is closing the connection after it."""
     head = await reader.readuntil(b"\r\n\r\n")
     status = int(head[9:12])
-    length = 0
+    length, closing = 0, False
     for line in head.split(b"\r\n"):
-        if line[:15].lower() == b"content-length:":
+        lower = line.lower()
+        if lower[:15] == b"content-length:":
             length = int(line[15:])
+        elif lower[:11] == b"connection:" and b"close" in lower:
+            closing = True
     if length:
         await reader.readexactly(length)
-    return status
+    return status, closing
 
 
 async def run(
@@ -78,11 +82,14 @@ async def run(
     ok_statuses: tuple[int, ...] = (200, 201, 202),
     total: int | None = None,
     on_answer: Callable[[int, int, float], None] | None = None,
+    answer_timeout: float = 30.0,
 ) -> Result:
     """Until `seconds` have passed or, if given, `total` requests have been answered.
 
     `on_answer(index, status, seconds)` hears of each answer (index as given to
-    `make_request`), for callers that must know which requests were accepted."""
+    `make_request`), for callers that must know which requests were accepted; a
+    request whose connection broke, or that got no answer within `answer_timeout`,
+    is reported with status 0."""
     result = Result(time.perf_counter(), 0.0)
     deadline = result.started + seconds
     counter = iter(range(10**12))
@@ -101,8 +108,20 @@ async def run(
             schedule.put_nowait(due)
             n += 1
 
+    async def connect() -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
+        # A server being restarted refuses connections for a while: keep trying until the end.
+        while time.perf_counter() < deadline:
+            try:
+                return await asyncio.open_connection(host, port)
+            except OSError:
+                await asyncio.sleep(0.1)
+        return None
+
     async def worker() -> None:
-        reader, writer = await asyncio.open_connection(host, port)
+        connection = await connect()
+        if connection is None:
+            return
+        reader, writer = connection
         try:
             while True:
                 if rate:
@@ -119,16 +138,33 @@ async def run(
                 index = next(counter)
                 if total is not None and index >= total:
                     return
-                writer.write(make_request(index))
-                status = await _read_response(reader)
-                result.statuses[status] = result.statuses.get(status, 0) + 1
-                took = time.perf_counter() - sent
-                if status in ok_statuses:
-                    result.latencies.append(took)
-                if on_answer is not None:
-                    on_answer(index, status, took)
+                try:
+                    writer.write(make_request(index))
+                    status, closing = await asyncio.wait_for(_read_response(reader), answer_timeout)
+                except (OSError, asyncio.IncompleteReadError, TimeoutError):
+                    # The server went away mid-request: unanswered (status 0), which may
+                    # or may not have taken effect; carry on over a new connection.
+                    note(index, 0, time.perf_counter() - sent)
+                    writer.close()
+                    if (connection := await connect()) is None:
+                        return
+                    reader, writer = connection
+                    continue
+                note(index, status, time.perf_counter() - sent)
+                if closing:  # e.g. after an error page: the next request needs a new connection
+                    writer.close()
+                    if (connection := await connect()) is None:
+                        return
+                    reader, writer = connection
         finally:
             writer.close()
+
+    def note(index: int, status: int, took: float) -> None:
+        result.statuses[status] = result.statuses.get(status, 0) + 1
+        if status in ok_statuses:
+            result.latencies.append(took)
+        if on_answer is not None:
+            on_answer(index, status, took)
 
     tasks = [asyncio.create_task(worker()) for _ in range(connections)]
     if rate:

@@ -3,23 +3,28 @@
 Each accepted sign-up has exactly one lead (a repeat joined the lead of its first
 sign-up), that lead one match, and its welcome and "races near you" emails exactly
 once; each accepted Stripe webhook is stored once, applied, and has exactly one
-contribution, one ledger entry and one receipt; nothing new sits in the DLQ. Effects
-of requests that were not answered 2xx (a timeout, a 503 during a fault) are counted
-apart: allowed, but never double.
+contribution, one ledger entry and one receipt; nothing sits in the DLQ but the
+poison messages a fault scenario published (each parked once by every consumer of its
+subject, and leaving no trace anywhere else), and no message ran out of deliveries
+without a verdict. Effects of requests that were not answered 2xx (a broken connection,
+a 503 during a fault) are counted apart: allowed, but never double.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import nats
 import sqlalchemy as sa
 
-from benchmarks.intake_replay import stream_count
 from benchmarks.pipeline.workload import donor_email, signup_person, stripe_event_id
 from runway_devstack.testing import Stack
+from runway_eventbus.dead_letters import list_dead_letters
+from runway_eventbus.servers import nats_servers
 
 
 @dataclass
@@ -47,7 +52,64 @@ def rows(stack: Stack, service: str, sql: str, **params: object) -> list[tuple[o
         engine.dispose()
 
 
-def check(stack: Stack, run_id: str, accepted: Accepted, smtp: Path) -> dict[str, object]:
+# Durable consumers of intake.lead.received.v1 (deploy/nats/jetstream.json): each parks a poison copy.
+LEAD_RECEIVED_CONSUMERS = (
+    "matching-lead-received-v1",
+    "notify-lead-received-v1",
+    "donations-lead-received-v1",
+)
+
+
+def dead_letters(stack: Stack) -> tuple[Counter[tuple[str, str]], int]:
+    """Parked messages by (consumer, event id), and messages that ran out of deliveries."""
+
+    async def read() -> tuple[Counter[tuple[str, str]], int]:
+        nc = await nats.connect(nats_servers(stack.nats_url))
+        try:
+            js = nc.jetstream()
+            parked: Counter[tuple[str, str]] = Counter()
+            exhausted = 0
+            for letter in await list_dead_letters(js):
+                if letter.kind != "failed":
+                    exhausted += 1
+                    continue
+                message = await js.get_msg(letter.parked_stream, letter.parked_seq)
+                event_id = str(json.loads(message.data or b"{}").get("id"))
+                parked[(letter.consumer, event_id)] += 1
+            return parked, exhausted
+        finally:
+            await nc.close()
+
+    return asyncio.run(read())
+
+
+def poison_traces(stack: Stack, poisons: set[str]) -> int:
+    """Rows anywhere that a poison message caused."""
+    if not poisons:
+        return 0
+    found = 0
+    for service, sql in (
+        ("matching", "SELECT count(*) FROM lead_locations WHERE lead_id IN :ids"),
+        ("notify", "SELECT count(*) FROM contacts WHERE lead_id IN :ids"),
+        ("donations", "SELECT count(*) FROM lead_contacts WHERE lead_id IN :ids"),
+        ("matching", "SELECT count(*) FROM inbox WHERE event_id IN :ids"),
+        ("notify", "SELECT count(*) FROM inbox WHERE event_id IN :ids"),
+        ("donations", "SELECT count(*) FROM inbox WHERE event_id IN :ids"),
+    ):
+        statement = sa.text(sql).bindparams(sa.bindparam("ids", expanding=True))
+        engine = stack.databases.engine(service)
+        try:
+            with engine.connect() as connection:
+                found += int(connection.execute(statement, {"ids": sorted(poisons)}).scalar() or 0)
+        finally:
+            engine.dispose()
+    return found
+
+
+def check(
+    stack: Stack, run_id: str, accepted: Accepted, smtp: Path, poisons: set[str] | None = None
+) -> dict[str, object]:
+    poisons = poisons or set()
     pattern = f"%-{run_id}@example.org"
     people = {signup_person(run_id, i).email for i in accepted.signups}
     maybe_people = {signup_person(run_id, i).email for i in accepted.unanswered_signups} - people
@@ -114,12 +176,17 @@ def check(stack: Stack, run_id: str, accepted: Accepted, smtp: Path) -> dict[str
     receipts = Counter(r for _, r, k in mail if k == "donation_receipt")
     missing_receipts = sum(max(0, n - receipts[d]) for d, n in expected_receipts.items())
     extra_receipts = sum(max(0, n - possible_receipts[d]) for d, n in receipts.items())
-    dlq = asyncio.run(stream_count(stack.nats.url, "DLQ"))
+    parked, exhausted = dead_letters(stack)
+    expected_parked = Counter({(c, p): 1 for c in LEAD_RECEIVED_CONSUMERS for p in poisons})
+    poison_parked = sum(min(n, expected_parked[k]) for k, n in parked.items())
+    dlq_unexpected = sum(max(0, n - expected_parked[k]) for k, n in parked.items())
+    poison_not_parked = sum(1 for k in expected_parked if parked[k] == 0)
+    poison_elsewhere = poison_traces(stack, poisons) + sum(1 for _, r, _ in mail if r.startswith("poison-"))
 
     lost = len(missing_leads) + len(unmatched) + len(missing_mail) + len(not_stored) + len(not_applied)
-    lost += len(missing_money) + missing_receipts
+    lost += len(missing_money) + missing_receipts + exhausted + poison_not_parked
     duplicated = len(double_leads) + len(double_mail) + len(double_money) + extra_receipts
-    unexplained = len(unexplained_leads) + len(unexplained_money)
+    unexplained = len(unexplained_leads) + len(unexplained_money) + poison_elsewhere
     result: dict[str, object] = {
         "signups_accepted": len(accepted.signups),
         "people_accepted": len(people),
@@ -133,7 +200,11 @@ def check(stack: Stack, run_id: str, accepted: Accepted, smtp: Path) -> dict[str
         "receipts": sum(min(receipts[d], n) for d, n in expected_receipts.items()),
         "unanswered_signups": len(accepted.unanswered_signups),
         "unanswered_webhooks": len(accepted.unanswered_webhooks),
-        "dlq": dlq,
+        "dlq": dlq_unexpected,
+        "poisons_published": len(poisons),
+        "poisons_parked": poison_parked,
+        "poison_traces_elsewhere": poison_elsewhere,
+        "ran_out_of_deliveries": exhausted,
         "lost": lost,
         "duplicated": duplicated,
         "unexplained": unexplained,
@@ -146,12 +217,18 @@ def check(stack: Stack, run_id: str, accepted: Accepted, smtp: Path) -> dict[str
             "missing_money": sorted(missing_money)[:5],
         },
     }
-    ok = lost == 0 and duplicated == 0 and unexplained == 0 and dlq == 0
+    ok = lost == 0 and duplicated == 0 and unexplained == 0 and dlq_unexpected == 0
     result["verdict"] = (
         f"{'PASS' if ok else 'FAIL'}: {len(accepted.signups)} sign-ups accepted -> {len(lead_of)} leads "
         f"({len(people)} people), {result['matched_leads']} matched, {result['welcome_emails']} welcome + "
         f"{result['races_emails']} races emails; {len(webhook_ids)} webhooks -> {result['contributions']} "
         f"contributions, {result['ledger_entries']} ledger entries, {result['receipts']} receipts; "
-        f"lost {lost}, duplicated {duplicated}, unexplained {unexplained}, DLQ {dlq}"
+        f"lost {lost}, duplicated {duplicated}, unexplained {unexplained}, DLQ {dlq_unexpected}"
+        + (f"; {len(poisons)} poison -> {poison_parked} parked, {poison_elsewhere} traces" if poisons else "")
+        + (
+            f"; unanswered {len(accepted.unanswered_signups)} sign-ups, {len(accepted.unanswered_webhooks)} webhooks"
+            if accepted.unanswered_signups or accepted.unanswered_webhooks
+            else ""
+        )
     )
     return result

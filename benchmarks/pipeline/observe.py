@@ -26,6 +26,8 @@ from typing import Any
 
 import nats
 
+from runway_eventbus.servers import nats_servers
+
 SUBJECTS = ("intake.lead.received.v1", "matching.lead.matched.v1")
 STREAMS = ("INTAKE", "MATCHING", "NOTIFY", "DONATIONS")
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -63,7 +65,12 @@ def usage(pids: list[int]) -> tuple[float, int]:
 
 
 async def observe(url: str, out: Path, processes: dict[str, int], stop: asyncio.Event) -> None:
-    nc = await nats.connect(url, max_reconnect_attempts=-1, reconnect_time_wait=0.5)
+    async def quietly(error: Exception) -> None:  # NATS away during a fault: the lag series shows a gap
+        pass
+
+    nc = await nats.connect(
+        nats_servers(url), max_reconnect_attempts=-1, reconnect_time_wait=0.5, error_cb=quietly
+    )
     events = open(out / "events.tsv", "a", buffering=1 << 16)  # noqa: SIM115
 
     async def on_event(msg: Any) -> None:
@@ -95,7 +102,7 @@ async def observe(url: str, out: Path, processes: dict[str, int], stop: asyncio.
             cpu, rss = usage(process_tree(root))
             before = last.get(name)
             last[name] = (now, cpu)
-            if before:
+            if before and cpu >= before[1]:  # a restarted process starts its count again
                 percent = 100 * (cpu - before[1]) / max(now - before[0], 1e-6)
                 resources.write(f"{now:.3f}\t{name}\t{percent:.1f}\t{rss}\n")
         with contextlib.suppress(TimeoutError):

@@ -14,8 +14,6 @@ from typing import Any
 from benchmarks.pipeline.checker import Accepted, smtp_log
 from benchmarks.pipeline.workload import signup_person
 
-BUCKET = 10.0  # seconds per point in the plots
-
 
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
@@ -54,13 +52,15 @@ def steps(run_id: str, accepted: Accepted, observed: Path) -> dict[str, list[tup
     return {"accepted_to_matched": to_match, "accepted_to_email": to_email}
 
 
-def series(points: list[tuple[float, float]], start: float) -> tuple[list[float], list[float], list[float]]:
+def series(
+    points: list[tuple[float, float]], start: float, bucket: float
+) -> tuple[list[float], list[float], list[float]]:
     buckets: dict[int, list[float]] = defaultdict(list)
     for at, value in points:
-        buckets[int((at - start) // BUCKET)].append(value)
+        buckets[int((at - start) // bucket)].append(value)
     keys = sorted(buckets)
     return (
-        [k * BUCKET for k in keys],
+        [(k + 0.5) * bucket for k in keys],
         [percentile(buckets[k], 50) * 1000 for k in keys],
         [percentile(buckets[k], 99) * 1000 for k in keys],
     )
@@ -97,7 +97,9 @@ def write(
         bool(during)
         and (sum(during[half:]) / max(1, len(during) - half)) > 2 * (sum(during[:half]) / max(1, half)) + 100
     )
+    fault_log = [[round(float(at) - began, 1), what] for at, what in read_tsv(observed / "faults.tsv")]
     result = {
+        "fault_log": fault_log,
         "latency": latency,
         "lag": {
             "max": max(during, default=0),
@@ -110,7 +112,7 @@ def write(
 
     figure, axis = plt.subplots(figsize=(9, 4))
     for name, points in measured.items():
-        x, p50, p99 = series(points, began)
+        x, p50, p99 = series(points, began, bucket=max(1.0, load_seconds / 60))
         axis.plot(x, p99, label=f"{name.replace('_', ' ')} p99")
         axis.plot(x, p50, linestyle="--", label=f"{name.replace('_', ' ')} p50")
     axis.set(
@@ -119,6 +121,7 @@ def write(
         yscale="log",
         title="Sign-up accepted → matched → email accepted by SMTP",
     )
+    mark_faults(axis, fault_log)
     axis.legend()
     figure.tight_layout()
     figure.savefig(out / "latency.png", dpi=100)
@@ -127,6 +130,7 @@ def write(
     figure, axis = plt.subplots(figsize=(9, 3))
     axis.plot([t - began for t in lag_times], [lag[t] for t in lag_times])
     axis.set(xlabel="seconds since load began", ylabel="messages", title="Consumer backlog (all durables)")
+    mark_faults(axis, fault_log)
     figure.tight_layout()
     figure.savefig(out / "lag.png", dpi=100)
     plt.close(figure)
@@ -153,6 +157,8 @@ def markdown(s: dict[str, Any]) -> str:
         "",
         f"Command: `{s['command']}`  ",
         f"Started {s['when']} on {s['machine']}; {s['workers']} serving process(es) per service.",
+        "",
+        f"Fault: **{s['fault']['name']}** ({s['fault']['description']}).",
         "",
         f"**{check['verdict']}**",
         "",
@@ -182,9 +188,34 @@ def markdown(s: dict[str, Any]) -> str:
         + ".  ",
         "Max RSS (MB): " + ", ".join(f"{k} {v}" for k, v in s["rss_mb_max"].items()) + ".",
         "",
+        *instance_lines(s.get("handled_by_instance")),
+        *fault_lines(s.get("fault_log", [])),
         "![latency](latency.png)",
         "![lag](lag.png)",
         "![cpu](cpu.png)",
         "",
     ]
     return "\n".join(lines)
+
+
+def mark_faults(axis: Any, fault_log: list[list[Any]]) -> None:
+    """A dotted line where each fault began or ended."""
+    for at, _what in fault_log:
+        axis.axvline(at, color="grey", linestyle=":", linewidth=1)
+
+
+def instance_lines(split: dict[str, dict[str, int]] | None) -> list[str]:
+    if not split:
+        return []
+    lines = ["Events handled per instance (from each one's /metrics):", ""]
+    for service, counts in split.items():
+        lines.append(f"- {service}: " + ", ".join(f"{name} {n}" for name, n in counts.items()))
+    return [*lines, ""]
+
+
+def fault_lines(log: list[list[object]]) -> list[str]:
+    if not log:
+        return []
+    lines = ["What the fault schedule did (seconds since the load began):", ""]
+    lines += [f"- {at:.1f} s: {what}" for at, what in log]
+    return [*lines, ""]

@@ -9,7 +9,15 @@ sign-ups at `--rate` a second through those forms (every tenth a person signing 
 on another form), race lookups at `--lookups` and signed Stripe `invoice.paid` webhooks at
 `--webhooks`, open loop (latency from the scheduled time). It then waits for the system to
 settle, runs the checker (benchmarks/pipeline/checker.py) and writes a report with plots
-to `--out` (default benchmarks/results/pipeline/<backend>-<rate>).
+to `--out` (default benchmarks/results/pipeline/<backend>-<rate>[-<fault>]).
+
+`--fault NAME` applies one scenario of the fault schedule during the load
+(benchmarks/pipeline/faults.py; `--fault list` lists them), for example
+
+    .venv/bin/python -m benchmarks.pipeline.run --rate 40 --seconds 90 --fault kill-services
+
+`--instances 2` runs two instances of matching and of notify (separate processes and
+ports, one database, the same durable consumers) and reports how the work split.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from tempfile import mkdtemp
@@ -31,17 +40,25 @@ from benchmarks.harness import RESULTS, report_header
 from benchmarks.loadgen import run as drive
 from benchmarks.pipeline import report
 from benchmarks.pipeline.checker import Accepted, check
+from benchmarks.pipeline.faults import SCENARIOS, SERVICES, Fault, System, scenario
 from benchmarks.pipeline.workload import FORMS, lookup_request, signup_request, stripe_request
 from runway_devstack.nats_server import free_port
-from runway_devstack.processes import ManagedProcess
+from runway_devstack.processes import ManagedProcess, service_process
 from runway_devstack.testing import DEFINITIONS, Stack, wait_for
+from runway_eventbus.servers import nats_servers
 from runway_runtime.settings import DEV_ADMIN_TOKEN
 
-SERVICES = ("intake", "matching", "notify", "donations")
+# Scaled out with --instances: the consumers the issue asks to split.
+SCALED_OUT = ("matching", "notify")
 
 
-def start_system(root: Path, backend: str, workers: int, smtp_log: Path) -> tuple[Stack, ManagedProcess]:
-    stack = Stack(root, backend)
+def start_system(root: Path, args: argparse.Namespace, smtp_log: Path, fault: Fault) -> System:
+    own_postgres = fault.own_postgres()
+    stack = (
+        Stack(root, args.backend, nats_nodes=fault.nats_nodes, postgres_url=own_postgres)
+        if own_postgres
+        else Stack(root, args.backend, nats_nodes=fault.nats_nodes)
+    )
     stack.definitions.write_text(DEFINITIONS.read_text())  # production consumer timing, not the tests'
     smtp_port = free_port()
     smtp = ManagedProcess(
@@ -51,11 +68,52 @@ def start_system(root: Path, backend: str, workers: int, smtp_log: Path) -> tupl
         root / "logs" / "smtp.log",
     )
     smtp.start()
-    stack.extra_env["notify"] = {"RUNWAY_SMTP_PORT": str(smtp_port), "RUNWAY_SMTP_CONNECTIONS": "8"}
-    stack.start(services=())
     for service in SERVICES:
-        stack.start_service(service, workers)
-    return stack, smtp
+        stack.extra_env[service] = {}
+    stack.extra_env["notify"] |= {"RUNWAY_SMTP_PORT": str(smtp_port), "RUNWAY_SMTP_CONNECTIONS": "8"}
+    fault.prepare(stack)
+    stack.start(services=())
+    system = System(stack, smtp, args.workers, root / "observed" / "faults.tsv")
+    for service in SERVICES:
+        if args.instances > 1 and service in SCALED_OUT:
+            for index in range(args.instances):
+                start_instance(stack, service, index, args.instances)
+        else:
+            stack.start_service(service, args.workers)
+    return system
+
+
+def start_instance(stack: Stack, service: str, index: int, count: int) -> None:
+    """One of `count` separately deployed instances: own process and port, shared database and consumers.
+
+    RUNWAY_WORKER_INDEX / RUNWAY_WORKERS give each instance its share of the outbox to relay.
+    """
+    name = f"{service}-{index}"
+    port = stack.ports[service] if index == 0 else free_port()
+    stack.ports[name] = port
+    env = stack.env(service) | {"RUNWAY_WORKER_INDEX": str(index), "RUNWAY_WORKERS": str(count)}
+    process = service_process(service, port, env, stack.root / "logs")
+    process.log_path = stack.root / "logs" / f"{name}.log"
+    process.start()
+    stack.processes[name] = process
+    process.wait_ready(timeout=60)
+    process.ready_url = f"http://127.0.0.1:{port}/readyz"
+    process.wait_ready(timeout=60)
+
+
+def handled_by_instance(stack: Stack, instances: int) -> dict[str, dict[str, int]]:
+    """Events each instance's consumers handled, from its /metrics."""
+    split: dict[str, dict[str, int]] = {}
+    for service in SCALED_OUT:
+        for index in range(instances):
+            name = f"{service}-{index}"
+            text = httpx.get(f"http://127.0.0.1:{stack.ports[name]}/metrics", timeout=10).text
+            total = 0
+            for line in text.splitlines():
+                if line.startswith("runway_events_consumed_total{") and 'outcome="handled"' in line:
+                    total += int(float(line.rsplit(" ", 1)[1]))
+            split.setdefault(service, {})[name] = total
+    return split
 
 
 def register_forms(stack: Stack) -> None:
@@ -122,12 +180,12 @@ def settled(stack: Stack) -> bool:
         return False
     if stack.count("donations", "SELECT count(*) FROM webhook_events WHERE status = 'received'"):
         return False
-    pending = asyncio.run(consumer_backlog(stack.nats.url))
+    pending = asyncio.run(consumer_backlog(stack.nats_url))
     return pending == 0
 
 
 async def consumer_backlog(url: str) -> int:
-    nc = await nats.connect(url)
+    nc = await nats.connect(nats_servers(url))
     try:
         js = nc.jetstream()
         total = 0
@@ -139,7 +197,7 @@ async def consumer_backlog(url: str) -> int:
         await nc.close()
 
 
-def main() -> None:
+def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -149,30 +207,56 @@ def main() -> None:
     parser.add_argument("--lookups", type=float, default=50, help="race lookups per second")
     parser.add_argument("--webhooks", type=float, default=20, help="Stripe webhooks per second")
     parser.add_argument("--workers", type=int, default=1, help="serving processes per service")
+    parser.add_argument("--instances", type=int, default=1, help="instances of matching and of notify")
+    parser.add_argument("--fault", default="none", help="a fault scenario, or 'list'")
+    parser.add_argument("--fault-every", type=float, default=15.0, help="seconds between repeated faults")
+    parser.add_argument(
+        "--fault-duration", type=float, help="seconds a lasting fault lasts (each scenario has its default)"
+    )
+    parser.add_argument(
+        "--fault-target", choices=SERVICES, default="matching", help="the partitioned service"
+    )
     parser.add_argument("--settle-timeout", type=float, default=300)
     parser.add_argument("--out", type=Path)
-    args = parser.parse_args()
-    out = args.out or RESULTS / "pipeline" / f"{args.backend}-{args.rate:g}"
+    return parser
+
+
+def run(args: argparse.Namespace) -> dict[str, object]:
+    """One run; returns the summary (with the checker's result under "check")."""
+    suffix = "" if args.fault == "none" else f"-{args.fault}"
+    suffix += f"-x{args.instances}" if args.instances > 1 else ""
+    out = args.out or RESULTS / "pipeline" / f"{args.backend}-{args.rate:g}{suffix}"
     out.mkdir(parents=True, exist_ok=True)
+    fault = scenario(
+        args.fault,
+        seconds=args.seconds,
+        every=args.fault_every,
+        duration=args.fault_duration,
+        target=args.fault_target,
+        rate=args.rate,
+    )
     run_id = os.urandom(3).hex()
     root = Path(mkdtemp(prefix="runway-pipeline-"))
     observations = root / "observed"
     observations.mkdir()
     smtp = observations / "smtp-accepted.tsv"
     summary = report_header(args, "benchmarks.pipeline.run")
-    stack, counter = start_system(root, args.backend, args.workers, smtp)
+    summary["fault"] = {"name": fault.name, "description": fault.description}
+    system = start_system(root, args, smtp, fault)
+    stack = system.stack
     observer = None
     try:
         register_forms(stack)
-        pids = [f"{name}={stack.processes[name].process.pid}" for name in SERVICES]  # type: ignore[union-attr]
-        pids += [f"nats={stack.nats.process.pid}", f"smtp={counter.process.pid}"]  # type: ignore[union-attr]
+        pids = [f"{name}={p.process.pid}" for name, p in stack.processes.items() if p.process]
+        pids += [f"nats{i}={n.process.pid}" for i, n in enumerate(stack.nats_cluster) if n.process]
+        pids += [f"smtp={system.smtp.process.pid}"]  # type: ignore[union-attr]
         observer = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
                 "benchmarks.pipeline.observe",
                 "--nats",
-                stack.nats.url,
+                stack.nats_url,
                 "--out",
                 str(observations),
                 *(a for p in pids for a in ("--process", p)),
@@ -180,7 +264,13 @@ def main() -> None:
         )
         accepted = Accepted()
         began = time.time()
-        summary["load"] = asyncio.run(load(stack, run_id, args, accepted))
+        breaker = threading.Thread(target=fault.run, args=(system,), name="fault", daemon=True)
+        breaker.start()
+        try:
+            summary["load"] = asyncio.run(load(stack, run_id, args, accepted))
+        finally:
+            system.stop.set()
+            breaker.join()
         print("load:", json.dumps(summary["load"]), flush=True)
         settle_began = time.time()
         try:
@@ -195,15 +285,35 @@ def main() -> None:
             summary["settled_after_seconds"] = None
         observer.terminate()
         observer.wait(30)
-        summary["check"] = check(stack, run_id, accepted, smtp)
+        if args.instances > 1:
+            summary["handled_by_instance"] = handled_by_instance(stack, args.instances)
+        summary["check"] = check(stack, run_id, accepted, smtp, poisons=fault.poison_ids())
         print(summary["check"]["verdict"], flush=True)  # type: ignore[index]
         summary.update(report.write(out, run_id, began, accepted, observations, summary))
     finally:
         if observer and observer.poll() is None:
             observer.kill()
         stack.stop()
-        counter.stop()
+        system.smtp.stop()
+        fault.close()
+    return summary
+
+
+def main() -> None:
+    args = parser().parse_args()
+    if args.fault == "list":
+        for name, kind in SCENARIOS.items():
+            print(f"{name:15} {kind.description}")
+        return
+    if args.fault not in SCENARIOS:
+        raise SystemExit(f"unknown fault {args.fault!r}; --fault list shows them")
+    if args.fault == "postgres-down" and args.backend != "postgresql":
+        raise SystemExit("--fault postgres-down needs --backend postgresql")
+    summary = run(args)
     print(json.dumps({k: v for k, v in summary.items() if k != "check"}, indent=2, default=str))
+    check_result = summary["check"]
+    assert isinstance(check_result, dict)
+    raise SystemExit(0 if check_result["verdict"].startswith("PASS") else 1)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ from runway_devstack.nats_server import NatsServer, free_port
 from runway_devstack.processes import SERVICES, ManagedProcess, service_process
 from runway_devstack.sms_sink import create_app as create_sms_sink
 from runway_eventbus.provisioning import apply_definitions, load_definitions
+from runway_eventbus.servers import nats_servers
 from runway_storage import create_database_engine
 
 REPO = Path(__file__).resolve().parents[4]
@@ -62,13 +63,14 @@ def require_backend(backend: str) -> None:
 class Databases:
     """One database per service, as in production: SQLite files or fresh PostgreSQL databases."""
 
-    def __init__(self, backend: str, directory: Path) -> None:
+    def __init__(self, backend: str, directory: Path, server_url: str = POSTGRES_URL) -> None:
         self.backend = backend
+        self.server_url = server_url
         self.urls: dict[str, str] = {}
         self._created: list[str] = []
         prefix = f"runway_test_{uuid.uuid4().hex[:8]}"
         admin = (
-            create_database_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+            create_database_engine(server_url, isolation_level="AUTOCOMMIT")
             if backend == "postgresql"
             else None
         )
@@ -78,7 +80,7 @@ class Databases:
                 with admin.connect() as connection:
                     connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
                 self._created.append(name)
-                self.urls[service] = str(sa.engine.make_url(POSTGRES_URL).set(database=name))
+                self.urls[service] = str(sa.engine.make_url(server_url).set(database=name))
             else:
                 self.urls[service] = f"sqlite:///{directory}/{service}.db"
         if admin is not None:
@@ -90,7 +92,7 @@ class Databases:
     def drop(self) -> None:
         if not self._created:
             return
-        admin = create_database_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+        admin = create_database_engine(self.server_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as connection:
             for name in self._created:
                 connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -219,11 +221,27 @@ def wait_for(
 class Stack:
     """Runway's services as real processes against a real NATS server."""
 
-    def __init__(self, root: Path, backend: str, *, trace: bool = False) -> None:
+    def __init__(
+        self,
+        root: Path,
+        backend: str,
+        *,
+        trace: bool = False,
+        nats_nodes: int = 1,
+        postgres_url: str = POSTGRES_URL,
+    ) -> None:
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
-        self.databases = Databases(backend, root / "db")
-        self.nats = NatsServer(root / "nats", name="test-nats")
+        self.databases = Databases(backend, root / "db", postgres_url)
+        if nats_nodes == 1:
+            self.nats_cluster = [NatsServer(root / "nats", name="test-nats")]
+        else:  # a cluster: every stream and consumer replicated on every node
+            routes = [free_port() for _ in range(nats_nodes)]
+            self.nats_cluster = [
+                NatsServer(root / f"nats-{i}", name=f"test-nats-{i}", cluster_port=port, routes=routes)
+                for i, port in enumerate(routes)
+            ]
+        self.nats = self.nats_cluster[0]
         self.mail = MailSink(root / "mail")
         self.sms = SmsSink()
         self.collector = OtlpCollector() if trace else None
@@ -239,9 +257,14 @@ class Stack:
         spec["consumer_defaults"] |= TEST_CONSUMER_TIMING
         self.definitions.write_text(json.dumps(spec))
 
+    @property
+    def nats_url(self) -> str:
+        """Every node, as services are configured (`RUNWAY_NATS_URL`)."""
+        return ",".join(node.url for node in self.nats_cluster)
+
     def env(self, service: str) -> dict[str, str]:
         env = {
-            "RUNWAY_NATS_URL": self.nats.url,
+            "RUNWAY_NATS_URL": self.nats_url,
             "RUNWAY_DATA_DIR": str(self.root / "data"),
             f"RUNWAY_{service.upper()}_DATABASE_URL": self.databases.urls[service],
             "RUNWAY_SMTP_HOST": "127.0.0.1",
@@ -275,7 +298,8 @@ class Stack:
         return f"http://127.0.0.1:{self.ports[service]}"
 
     def start(self, services: tuple[str, ...] = tuple(SERVICES)) -> Stack:
-        self.nats.start()
+        for node in self.nats_cluster:
+            node.start()
         self.apply_streams()
         self.mail.start()
         self.sms.start(f"{self.url('notify')}/v1/sms/inbound")
@@ -290,11 +314,25 @@ class Stack:
             self.start_service(service)
         return self
 
-    def apply_streams(self) -> None:
+    def apply_streams(self, timeout: float = 30.0) -> None:
+        replicas = len(self.nats_cluster)
+
         async def apply() -> None:
-            nc = await nats.connect(self.nats.url)
-            await apply_definitions(nc.jetstream(), load_definitions(self.definitions))
-            await nc.close()
+            nc = await nats.connect(nats_servers(self.nats_url))
+            try:
+                # A new cluster elects its JetStream leader a few seconds after it starts.
+                deadline = time.monotonic() + timeout
+                while True:
+                    try:
+                        definitions = load_definitions(self.definitions, replicas=replicas)
+                        await apply_definitions(nc.jetstream(), definitions)
+                        return
+                    except nats.errors.Error:
+                        if time.monotonic() > deadline:
+                            raise
+                        await asyncio.sleep(0.5)
+            finally:
+                await nc.close()
 
         asyncio.run(apply())
 
@@ -313,14 +351,15 @@ class Stack:
             process.stop()
         self.mail.stop()
         self.sms.stop()
-        self.nats.stop()
+        for node in self.nats_cluster:
+            node.stop()
         if self.collector:
             self.collector.close()
         self.databases.drop()
 
     def stream_messages(self, stream: str) -> list[Any]:
         async def read() -> list[Any]:
-            nc = await nats.connect(self.nats.url)
+            nc = await nats.connect(nats_servers(self.nats_url))
             js = nc.jetstream()
             info = await js.stream_info(stream)
             found: list[Any] = []

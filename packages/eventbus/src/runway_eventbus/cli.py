@@ -12,11 +12,12 @@ import nats
 
 from runway_eventbus.dead_letters import list_dead_letters, replay
 from runway_eventbus.provisioning import DEFAULT_DEFINITIONS, apply_definitions, load_definitions
+from runway_eventbus.servers import nats_servers
 
 
 async def _apply(args: argparse.Namespace) -> int:
     definitions = load_definitions(Path(args.file), replicas=args.replicas)
-    nc = await nats.connect(args.url, connect_timeout=5, max_reconnect_attempts=3)
+    nc = await nats.connect(nats_servers(args.url), connect_timeout=5, max_reconnect_attempts=3)
     try:
         for line in await apply_definitions(nc.jetstream(), definitions):
             print(line)
@@ -26,7 +27,7 @@ async def _apply(args: argparse.Namespace) -> int:
 
 
 async def _dlq(args: argparse.Namespace) -> int:
-    nc = await nats.connect(args.url, connect_timeout=5, max_reconnect_attempts=3)
+    nc = await nats.connect(nats_servers(args.url), connect_timeout=5, max_reconnect_attempts=3)
     try:
         js = nc.jetstream()
         letters = await list_dead_letters(js)

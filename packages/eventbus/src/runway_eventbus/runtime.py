@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from runway_eventbus.consumer import ReliableConsumers, Subscription
 from runway_eventbus.relay import OutboxRelay
+from runway_eventbus.servers import nats_servers
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ class Messaging:
         self._relay_partition = relay_partition
         self._graceful_timeout = graceful_timeout
         self.broker = NatsBroker(
-            nats_url,
+            nats_servers(nats_url),
             middlewares=[NatsTelemetryMiddleware(tracer_provider=tracer_provider)],
             graceful_timeout=graceful_timeout,
             max_reconnect_attempts=-1,

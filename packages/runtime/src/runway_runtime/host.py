@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 import anyio
 import sqlalchemy as sa
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
 from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import CollectorRegistry
 from sqlalchemy.engine import Engine
@@ -23,6 +25,8 @@ from runway_observability.probes import probes_router
 from runway_observability.tracing import create_tracer_provider, trace_engine
 from runway_runtime.settings import CommonSettings
 from runway_storage import create_database_engine, database_reachable
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -100,6 +104,8 @@ def create_service_app(host: ServiceHost, *, title: str, description: str) -> Fa
 
     app = FastAPI(title=title, description=description, lifespan=lifespan, version="1")
     app.state.host = host
+    for unavailable in (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError):
+        app.add_exception_handler(unavailable, database_unavailable)
 
     async def database_ready() -> bool:
         return await anyio.to_thread.run_sync(database_reachable, host.engine)
@@ -121,3 +127,18 @@ def create_service_app(host: ServiceHost, *, title: str, description: str) -> Fa
         excluded_paths=frozenset({"/livez", "/readyz", "/metrics"}),
     )
     return app
+
+
+async def database_unavailable(_request: Request, error: Exception) -> JSONResponse:
+    """The database is away (stopped, restarting, out of connections): 503, try again.
+
+    The transaction did not commit (or, if the connection broke during COMMIT, its
+    outcome is unknown to us): never a 2xx for work that may not be kept. A retry is
+    safe: sign-ups resolve to the same lead, webhooks are stored once by event id.
+    """
+    log.warning("database unavailable: %s", str(error).splitlines()[0][:300])
+    return JSONResponse(
+        {"detail": "the database is unavailable; retry shortly"},
+        status_code=503,
+        headers={"Retry-After": "5"},
+    )

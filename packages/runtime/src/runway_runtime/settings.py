@@ -12,6 +12,7 @@ class CommonSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RUNWAY_", extra="ignore")
 
     environment: str = "development"
+    # One server, or a cluster's servers separated by commas.
     nats_url: str = "nats://127.0.0.1:4222"
     data_dir: str = ".runway"
     admin_token: str = DEV_ADMIN_TOKEN

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from runway_devstack.nats_server import free_port
-from runway_devstack.testing import Databases, require_backend
+from runway_devstack.testing import POSTGRES_URL, Databases, require_backend
 from runway_intake.bootstrap import create_app
 from runway_intake.config import Settings
 from runway_storage import upgrade_to_head
@@ -38,9 +38,11 @@ class Intake:
         return response.json()  # type: ignore[no-any-return]
 
 
-def make_intake(backend: str, tmp_path: Path, **overrides: object) -> Iterator[Intake]:
+def make_intake(
+    backend: str, tmp_path: Path, postgres_url: str = POSTGRES_URL, **overrides: object
+) -> Iterator[Intake]:
     require_backend(backend)
-    databases = Databases(backend, tmp_path)
+    databases = Databases(backend, tmp_path, postgres_url)
     url = databases.urls["intake"]
     engine = databases.engine("intake")
     upgrade_to_head(engine, MIGRATIONS)

@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from notify_scenarios import ORG, Clock, FakeEmail, FakeSms, NotifyDatabase, lead, race, received
+from sqlalchemy.exc import OperationalError
 
 from runway_contracts.donations import ContributionSucceeded, DonorRef
 from runway_contracts.intake import LeadMerged
 from runway_contracts.matching import DeadlineApproaching, LeadRaceNearby
 from runway_notify.domain.outcomes import Rejected, TryLater
+from runway_notify.service_layer import dispatcher as dispatcher_module
 from runway_notify.service_layer import messages, opt_out
 from runway_notify.service_layer.contacts import merge
 from runway_notify.service_layer.sms_reports import delivery_status
@@ -259,3 +262,31 @@ def test_provider_delivery_reports_apply_once_in_any_order(notify_db: NotifyData
     )  # after a final state: ignored
     assert notify_db.rows("SELECT status FROM deliveries WHERE channel = 'sms'") == [("delivered",)]
     assert not delivery_status(notify_db.uow(), "SMunknown", "delivered", None, later)
+
+
+def test_outcomes_the_database_could_not_take_are_recorded_when_it_returns_never_resent(
+    notify_db: NotifyDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lead_received(notify_db, lead("l1", email="maya@example.org"))
+    email = FakeEmail()
+    dispatcher = notify_db.dispatcher(Clock(NIGHT), email)
+    away = OperationalError("COMMIT", {}, Exception("server closed the connection unexpectedly"))
+    record = dispatcher_module.record
+
+    def database_away(*args, **kwargs):  # SMTP accepted the message; then the database went away
+        raise away
+
+    monkeypatch.setattr(dispatcher_module, "record", database_away)
+    with pytest.raises(OperationalError):
+        asyncio.run(dispatcher.run_once())
+    assert len(email.sent) == 1
+    assert notify_db.rows("SELECT status FROM deliveries") == [("sending",)]
+    # Another dispatcher a minute later: the message is still under the first one's lease.
+    other = FakeEmail()
+    assert run(notify_db.dispatcher(Clock(NIGHT + timedelta(minutes=1)), other)) == 0
+    with pytest.raises(OperationalError):  # still away: tried again, and nothing new claimed
+        asyncio.run(dispatcher.run_once())
+    monkeypatch.setattr(dispatcher_module, "record", record)  # the database is back
+    run(dispatcher)
+    assert len(email.sent) == 1 and other.sent == []
+    assert notify_db.rows("SELECT status, attempts FROM deliveries") == [("sent", 1)]

@@ -11,8 +11,12 @@
 4. Record every outcome in one transaction: the attempt, the new state, and
    `notify.notification.sent.v1` / `.failed.v1` through the outbox.
 
-A crash between 3 and 4 sends that message again when its lease expires, with
-the same Message-ID (the one point SMTP cannot close; receivers dedupe on it).
+If the database is away at 4, the outcomes stay in memory and are recorded as soon
+as it answers again, before anything new is claimed: the messages they hold are
+`sending` under this dispatcher's lease, so nobody sends them meanwhile. Only a
+crash between 3 and 4 (or a database outage longer than the lease) sends a message
+again, with the same Message-ID (the one point SMTP cannot close; receivers dedupe
+on it).
 """
 
 from __future__ import annotations
@@ -367,6 +371,8 @@ class Dispatcher:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wakeup: asyncio.Event | None = None
         self._stopping = threading.Event()
+        # Sent, not yet recorded (the database was away when we tried): recorded first.
+        self._unrecorded: list[tuple[Claimed, Outcome]] = []
         self._thread: threading.Thread | None = None
 
     async def _send_one(self, delivery: Claimed) -> Outcome:
@@ -389,6 +395,9 @@ class Dispatcher:
 
     async def run_once(self) -> int:
         """Claim, send and record one batch; how many deliveries it held."""
+        if self._unrecorded:
+            record(self._uow(), self._unrecorded, self._clock(), self._settings)  # raises while still away
+            self._unrecorded = []
         now = self._clock()
         # The database work runs right here, blocking this loop: the dispatcher's own thread
         # and loop exist for it, and nothing else waits on the loop between batches. A hop to
@@ -402,7 +411,9 @@ class Dispatcher:
         for delivery, outcome in zip(claimed, outcomes, strict=True):
             kind = {Accepted: "accepted", TryLater: "try_later", Rejected: "rejected"}[type(outcome)]
             self._attempts.labels(delivery.channel, kind).inc()
-        record(self._uow(), list(zip(claimed, outcomes, strict=True)), self._clock(), self._settings)
+        self._unrecorded = list(zip(claimed, outcomes, strict=True))
+        record(self._uow(), self._unrecorded, self._clock(), self._settings)
+        self._unrecorded = []
         return len(claimed)
 
     async def run(self) -> None:
@@ -420,6 +431,13 @@ class Dispatcher:
             self._wakeup.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wakeup.wait(), self._settings.poll_interval)
+        if self._unrecorded:  # stopping while the database is away: one last try
+            try:
+                record(self._uow(), self._unrecorded, self._clock(), self._settings)
+            except Exception:
+                log.exception(
+                    "%d sent messages left unrecorded; resent after their lease", len(self._unrecorded)
+                )
         for channel in (self._email, self._sms):
             close = getattr(channel, "close", None)
             if close:
