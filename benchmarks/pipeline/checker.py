@@ -2,7 +2,7 @@
 
 Each accepted sign-up has exactly one lead (a repeat joined the lead of its first
 sign-up), that lead one match, and its welcome and "races near you" emails exactly
-once; each accepted Stripe webhook is stored once, applied, and has exactly one
+once; each accepted webhook (Stripe or ActBlue) is stored once, applied, and has exactly one
 contribution, one ledger entry and one receipt; nothing sits in the DLQ but the
 poison messages a fault scenario published (each parked once by every consumer of its
 subject, and leaving no trace anywhere else), and no message ran out of deliveries
@@ -21,7 +21,7 @@ from pathlib import Path
 import nats
 import sqlalchemy as sa
 
-from benchmarks.pipeline.workload import donor_email, signup_person, stripe_event_id
+from benchmarks.pipeline.workload import donor_email, payment_ref, signup_person, webhook_event_id
 from runway_devstack.testing import Stack
 from runway_eventbus.dead_letters import list_dead_letters
 from runway_eventbus.servers import nats_servers
@@ -134,37 +134,28 @@ def check(
     missing_mail = {(e, k) for e in people for k in expected_kinds if sent[(e, k)] == 0}
     double_mail = {key for key, n in sent.items() if n > 1 and key[1] in expected_kinds}
 
-    webhook_ids = {stripe_event_id(run_id, i) for i in accepted.webhooks}
-    stored = dict(
-        rows(
-            stack,
-            "donations",
-            "SELECT provider_event_id, status FROM webhook_events WHERE provider_event_id LIKE :p",
-            p=f"evt_{run_id}_%",
+    webhook_ids = {webhook_event_id(run_id, i) for i in accepted.webhooks}
+    stored = {
+        event_id: status
+        for event_id, status in rows(
+            stack, "donations", "SELECT provider_event_id, status FROM webhook_events"
         )
-    )
+        if event_id in webhook_ids
+    }
     not_stored = webhook_ids - set(stored)
     not_applied = {e for e in webhook_ids if stored.get(e) not in (None, "processed")}
+    invoices = {payment_ref(run_id, i) for i in accepted.webhooks}
+    maybe_invoices = {payment_ref(run_id, i) for i in accepted.unanswered_webhooks}
+    # The stack's databases are the run's own: every contribution in them is this run's.
     contributions = Counter(
-        ref
-        for (ref,) in rows(
-            stack,
-            "donations",
-            "SELECT payment_ref FROM contributions WHERE payment_ref LIKE :p",
-            p=f"in_{run_id}_%",
-        )
+        ref for (ref,) in rows(stack, "donations", "SELECT payment_ref FROM contributions")
     )
     ledger = Counter(
         ref
         for (ref,) in rows(
-            stack,
-            "donations",
-            "SELECT payment_ref FROM ledger_entries WHERE kind = 'contribution' AND payment_ref LIKE :p",
-            p=f"in_{run_id}_%",
+            stack, "donations", "SELECT payment_ref FROM ledger_entries WHERE kind = 'contribution'"
         )
     )
-    invoices = {f"in_{run_id}_{i}" for i in accepted.webhooks}
-    maybe_invoices = {f"in_{run_id}_{i}" for i in accepted.unanswered_webhooks}
     missing_money = {i for i in invoices if contributions[i] != 1 or ledger[i] != 1}
     double_money = {i for i in set(contributions) | set(ledger) if contributions[i] > 1 or ledger[i] > 1}
     unexplained_money = set(contributions) - invoices - maybe_invoices

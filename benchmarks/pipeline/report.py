@@ -168,7 +168,7 @@ def markdown(s: dict[str, Any]) -> str:
     for name, key in (
         ("sign-up accepted (HTTP)", "signups"),
         ("race lookup (HTTP)", "lookups"),
-        ("Stripe webhook accepted (HTTP)", "webhooks"),
+        ("webhook accepted (HTTP; Stripe and ActBlue)", "webhooks"),
     ):
         r = load[key]
         lines.append(

@@ -6,8 +6,8 @@ Starts NATS, the four services (`--workers` serving processes each), an SMTP ser
 logs when it accepts each message (benchmarks/smtp_counter.py) and the observer
 (benchmarks/pipeline/observe.py); registers three forms; then for `--seconds` sends
 sign-ups at `--rate` a second through those forms (every tenth a person signing up again
-on another form), race lookups at `--lookups` and signed Stripe `invoice.paid` webhooks at
-`--webhooks`, open loop (latency from the scheduled time). It then waits for the system to
+on another form), race lookups at `--lookups` and webhooks at `--webhooks` (signed Stripe
+`invoice.paid` and ActBlue contributions with HTTP Basic, alternately), open loop (latency from the scheduled time). It then waits for the system to
 settle, runs the checker (benchmarks/pipeline/checker.py) and writes a report with plots
 to `--out` (default benchmarks/results/pipeline/<backend>-<rate>[-<fault>]).
 
@@ -41,7 +41,7 @@ from benchmarks.loadgen import run as drive
 from benchmarks.pipeline import report
 from benchmarks.pipeline.checker import Accepted, check
 from benchmarks.pipeline.faults import SCENARIOS, SERVICES, Fault, System, scenario
-from benchmarks.pipeline.workload import FORMS, lookup_request, signup_request, stripe_request
+from benchmarks.pipeline.workload import FORMS, lookup_request, signup_request, webhook_request
 from runway_devstack.nats_server import free_port
 from runway_devstack.processes import ManagedProcess, service_process
 from runway_devstack.testing import DEFINITIONS, Stack, wait_for
@@ -160,7 +160,9 @@ async def load(stack: Stack, run_id: str, args: argparse.Namespace, accepted: Ac
         drive(
             "127.0.0.1",
             donations,
-            lambda i: stripe_request(run_id, i, stack.stripe_secret, f"127.0.0.1:{donations}"),
+            lambda i: webhook_request(
+                run_id, i, stack.stripe_secret, stack.actblue_credentials, f"127.0.0.1:{donations}"
+            ),
             seconds=args.seconds,
             connections=8,
             rate=args.webhooks,
@@ -205,7 +207,9 @@ def parser() -> argparse.ArgumentParser:
     parser.add_argument("--rate", type=float, default=300, help="sign-ups per second")
     parser.add_argument("--seconds", type=float, default=600)
     parser.add_argument("--lookups", type=float, default=50, help="race lookups per second")
-    parser.add_argument("--webhooks", type=float, default=20, help="Stripe webhooks per second")
+    parser.add_argument(
+        "--webhooks", type=float, default=20, help="webhooks per second, Stripe and ActBlue alternately"
+    )
     parser.add_argument("--workers", type=int, default=1, help="serving processes per service")
     parser.add_argument("--instances", type=int, default=1, help="instances of matching and of notify")
     parser.add_argument("--fault", default="none", help="a fault scenario, or 'list'")

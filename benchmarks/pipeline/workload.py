@@ -1,5 +1,6 @@
 """What the load harness sends: sign-ups through several registered forms (with people
-signing up again on another form), race lookups by ZIP, and signed Stripe webhooks.
+signing up again on another form), race lookups by ZIP, and webhooks for monthly gifts:
+signed Stripe `invoice.paid` events and ActBlue contributions (HTTP Basic), alternately.
 
 Everything is derived from a run id and an index, so the checker can say what each
 accepted request should have caused without keeping the requests.
@@ -7,6 +8,7 @@ accepted request should have caused without keeping the requests.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -143,8 +145,76 @@ def donor_email(run_id: str, i: int) -> str:
     return f"donor{i % DONORS}-{run_id}@example.org"
 
 
-def stripe_event_id(run_id: str, i: int) -> str:
+def webhook_provider(i: int) -> str:
+    return "actblue" if i % 2 else "stripe"
+
+
+def _actblue_lineitem(run_id: str, i: int) -> int:
+    return int(run_id, 16) * 10_000_000 + i  # ActBlue's ids are numbers; unique per run
+
+
+def payment_ref(run_id: str, i: int) -> str:
+    """The contribution's reference in donations' tables: Stripe's invoice, ActBlue's line item."""
+    return str(_actblue_lineitem(run_id, i)) if webhook_provider(i) == "actblue" else f"in_{run_id}_{i}"
+
+
+def webhook_event_id(run_id: str, i: int) -> str:
+    """The raw event's identity in donations' store."""
+    if webhook_provider(i) == "actblue":
+        return f"contribution:{_actblue_lineitem(run_id, i)}"
     return f"evt_{run_id}_{i}"
+
+
+def webhook_request(run_id: str, i: int, stripe_secret: str, actblue: tuple[str, str], host: str) -> bytes:
+    if webhook_provider(i) == "actblue":
+        return actblue_request(run_id, i, actblue, host)
+    return stripe_request(run_id, i, stripe_secret, host)
+
+
+def actblue_request(run_id: str, i: int, credentials: tuple[str, str], host: str) -> bytes:
+    """One line item of a $27 monthly ActBlue gift, as its contribution webhook posts it."""
+    donor = i % DONORS
+    paid = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
+    payload = {
+        "donor": {
+            "firstname": "Ari",
+            "lastname": "Donor",
+            "addr1": "12 Elm St",
+            "city": "Topeka",
+            "state": "KS",
+            "zip": "66603",
+            "country": "United States",
+            "email": donor_email(run_id, i),
+            "phone": None,
+            "employerData": {"employer": "Topeka Public Schools", "occupation": "Teacher"},
+        },
+        "contribution": {
+            "createdAt": paid,
+            "orderNumber": f"AB{run_id}{donor:05d}",
+            "contributionForm": "runway-monthly",
+            "refcode": "pipeline",
+            "recurringPeriod": "monthly",
+            "recurringDuration": "infinite",
+            "isRecurring": True,
+            "status": "approved",
+        },
+        "lineitems": [
+            {
+                "sequence": 1,
+                "committeeName": "Runway Action Fund",
+                "amount": "27.00",
+                "recurringAmount": "27.00",
+                "paidAt": paid,
+                "lineitemId": _actblue_lineitem(run_id, i),
+                "amountLessAbFees": "25.93",
+            }
+        ],
+        "form": {"name": "runway-monthly", "kind": "page", "managingEntityName": "Runway Action Fund"},
+    }
+    body = json.dumps(payload, separators=(",", ":")).encode()
+    token = base64.b64encode(":".join(credentials).encode()).decode()
+    head = render("POST", "/v1/webhooks/actblue", host, body)
+    return head.replace(b"\r\n\r\n", f"\r\nAuthorization: Basic {token}\r\n\r\n".encode(), 1)
 
 
 def stripe_request(run_id: str, i: int, secret: str, host: str) -> bytes:
@@ -168,7 +238,7 @@ def stripe_request(run_id: str, i: int, secret: str, host: str) -> bytes:
         "lines": {"data": [{"price": {"recurring": {"interval": "month"}}, "amount": 2500}]},
     }
     event = {
-        "id": stripe_event_id(run_id, i),
+        "id": webhook_event_id(run_id, i),
         "object": "event",
         "type": "invoice.paid",
         "created": created,
