@@ -33,6 +33,15 @@ class Accepted:
     webhooks: set[int] = field(default_factory=set)
     unanswered_signups: set[int] = field(default_factory=set)  # not 2xx: may or may not have landed
     unanswered_webhooks: set[int] = field(default_factory=set)
+    # Answered 4xx: every request of the workload is valid, so that is a failure (a broken
+    # workload, or the system refusing what it should take), never "unanswered".
+    refused_signups: set[int] = field(default_factory=set)
+    refused_webhooks: set[int] = field(default_factory=set)
+
+
+def refused(status: int) -> bool:
+    """A final "no" (4xx), unlike a timeout, a broken connection (0), 408, 429 or a 5xx."""
+    return 400 <= status < 500 and status not in (408, 429)
 
 
 def smtp_log(path: Path) -> list[tuple[float, str, str]]:
@@ -208,13 +217,20 @@ def check(
             "missing_money": sorted(missing_money)[:5],
         },
     }
-    ok = lost == 0 and duplicated == 0 and unexplained == 0 and dlq_unexpected == 0
+    refusals = len(accepted.refused_signups) + len(accepted.refused_webhooks)
+    result["refused"] = refusals
+    ok = lost == 0 and duplicated == 0 and unexplained == 0 and dlq_unexpected == 0 and refusals == 0
     result["verdict"] = (
         f"{'PASS' if ok else 'FAIL'}: {len(accepted.signups)} sign-ups accepted -> {len(lead_of)} leads "
         f"({len(people)} people), {result['matched_leads']} matched, {result['welcome_emails']} welcome + "
         f"{result['races_emails']} races emails; {len(webhook_ids)} webhooks -> {result['contributions']} "
         f"contributions, {result['ledger_entries']} ledger entries, {result['receipts']} receipts; "
         f"lost {lost}, duplicated {duplicated}, unexplained {unexplained}, DLQ {dlq_unexpected}"
+        + (
+            f"; REFUSED (4xx) {len(accepted.refused_signups)} sign-ups, {len(accepted.refused_webhooks)} webhooks"
+            if refusals
+            else ""
+        )
         + (f"; {len(poisons)} poison -> {poison_parked} parked, {poison_elsewhere} traces" if poisons else "")
         + (
             f"; unanswered {len(accepted.unanswered_signups)} sign-ups, {len(accepted.unanswered_webhooks)} webhooks"

@@ -203,10 +203,7 @@ class Partition(Fault):
         "--fault-target's traffic to NATS stalls both ways for --fault-duration s "
         "(through a proxy the harness controls), from a quarter of the way in"
     )
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.proxy: StallingProxy | None = None
+    proxy: StallingProxy | None = None  # made in prepare
 
     def prepare(self, stack: Stack) -> None:
         self.proxy = StallingProxy(stack.nats.host, stack.nats.port)
@@ -235,10 +232,7 @@ class PostgresDown(Fault):
         "PostgreSQL (a server of the harness's own) stopped as by a crash for --fault-duration s, "
         "from a quarter of the way in; with --backend postgresql"
     )
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.server: PostgresServer | None = None
+    server: PostgresServer | None = None  # made in own_postgres
 
     def own_postgres(self) -> str:
         self.server = PostgresServer()

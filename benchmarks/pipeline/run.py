@@ -39,7 +39,7 @@ import nats
 from benchmarks.harness import RESULTS, report_header
 from benchmarks.loadgen import run as drive
 from benchmarks.pipeline import report
-from benchmarks.pipeline.checker import Accepted, check
+from benchmarks.pipeline.checker import Accepted, check, refused
 from benchmarks.pipeline.faults import SCENARIOS, SERVICES, Fault, System, scenario
 from benchmarks.pipeline.workload import FORMS, lookup_request, signup_request, webhook_request
 from runway_devstack.nats_server import free_port
@@ -132,10 +132,13 @@ async def load(stack: Stack, run_id: str, args: argparse.Namespace, accepted: Ac
         if 200 <= status < 300:
             accepted.signups[i] = time.time()
         else:
-            accepted.unanswered_signups.add(i)
+            (accepted.refused_signups if refused(status) else accepted.unanswered_signups).add(i)
 
     def on_webhook(i: int, status: int, _took: float) -> None:
-        (accepted.webhooks if status == 200 else accepted.unanswered_webhooks).add(i)
+        if status == 200:
+            accepted.webhooks.add(i)
+        else:
+            (accepted.refused_webhooks if refused(status) else accepted.unanswered_webhooks).add(i)
 
     intake, matching, donations = (stack.ports[s] for s in ("intake", "matching", "donations"))
     signups, lookups, webhooks = await asyncio.gather(
