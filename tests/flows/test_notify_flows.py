@@ -20,8 +20,11 @@ from runway_devstack.testing import Stack, wait_for
 
 pytestmark = pytest.mark.integration
 
-# ZIP codes whose zones between them always have one inside 8am–9pm, so an SMS test runs at any hour.
+# ZIP codes in US zones (with Guam and Puerto Rico) whose sending windows, 8am–9pm, cover
+# every hour of the UTC day but one: about 10:45–12:00 UTC (with the margin below) it is
+# before 8am in Puerto Rico and past 8:45pm in Guam, and no text may go anywhere in the US.
 ZIPS_BY_ZONE = {
+    "America/Puerto_Rico": "00901",
     "America/New_York": "10001",
     "America/Los_Angeles": "90012",
     "Pacific/Honolulu": "96813",
@@ -29,13 +32,14 @@ ZIPS_BY_ZONE = {
 }
 
 
-def zip_in_daytime() -> str:
-    """A ZIP where it is now between 9am and 7pm, well inside the SMS window."""
+def zip_in_sending_window() -> str | None:
+    """A ZIP where texts may go now, with a quarter of an hour to spare; None if there is none."""
     now = datetime.now(UTC)
     for zone, zip_code in ZIPS_BY_ZONE.items():
-        if 9 <= now.astimezone(ZoneInfo(zone)).hour < 19:
+        local = now.astimezone(ZoneInfo(zone))
+        if (8, 0) <= (local.hour, local.minute) < (20, 45):
             return zip_code
-    raise AssertionError("no US zone in daytime")  # pragma: no cover - the zones cover the clock
+    return None
 
 
 def signup(stack: Stack, email: str, **extra: object) -> str:
@@ -164,14 +168,31 @@ def test_unsubscribe_links_and_sms_keywords_stop_what_they_should_at_once(stack_
     assert 'value="deadline_reminder" checked' not in saved.text
     remind(stack, leads[control], "after-preferences")
 
-    # SMS: STOP in any case stops every text at once; START brings them back.
+    zip_code = zip_in_sending_window()
+    if zip_code is None:
+        text_waits_for_the_morning(stack)
+    else:
+        stop_and_start_texts(stack, zip_code)
+
+    admin = {"Authorization": "Bearer dev-admin-token"}
+    assert mail(stack, "deadline_reminder")[control] == 1  # the reminder turned off on the preference page
+    preview = httpx.get(
+        f"{stack.url('notify')}/v1/templates/deadline_reminder/preview", headers=admin, timeout=10
+    )
+    assert preview.status_code == 200
+    assert "Filing closes" in preview.json()["text"] and "STOP" in preview.json()["sms"]
+    assert httpx.get(f"{stack.url('notify')}/v1/templates/welcome/preview", timeout=10).status_code == 401
+
+
+def stop_and_start_texts(stack: Stack, zip_code: str) -> None:
+    """STOP in any case stops every text at once; START brings them back."""
     phone = "+16465550123"
     texter = f"sms-{uuid.uuid4().hex[:6]}@example.org"
     lead_id = signup(
         stack,
         texter,
         phone=phone,
-        zip=zip_in_daytime(),
+        zip=zip_code,
         consent={"email": True, "sms": True, "wording": "Email and text me about running for office."},
     )
     [welcome] = wait_for(
@@ -203,14 +224,6 @@ def test_unsubscribe_links_and_sms_keywords_stop_what_they_should_at_once(stack_
     assert forged.status_code == 403
 
     admin = {"Authorization": "Bearer dev-admin-token"}
-    assert mail(stack, "deadline_reminder")[control] == 1  # the reminder turned off on the preference page
-    preview = httpx.get(
-        f"{stack.url('notify')}/v1/templates/deadline_reminder/preview", headers=admin, timeout=10
-    )
-    assert preview.status_code == 200
-    assert "Filing closes" in preview.json()["text"] and "STOP" in preview.json()["sms"]
-    assert httpx.get(f"{stack.url('notify')}/v1/templates/welcome/preview", timeout=10).status_code == 401
-
     log = httpx.get(
         f"{stack.url('notify')}/v1/notifications",
         params={"contact": phone},
@@ -221,3 +234,30 @@ def test_unsubscribe_links_and_sms_keywords_stop_what_they_should_at_once(stack_
     sms_log = [n for n in log.json()["notifications"] if n["channel"] == "sms"]
     statuses = sorted((n["message_type"], n["status"]) for n in sms_log)
     assert ("deadline_reminder", "skipped") in statuses and ("welcome", "delivered") in statuses
+
+
+def text_waits_for_the_morning(stack: Stack) -> None:
+    """Outside every US sending window: the welcome text is deferred, not sent, not dropped."""
+    phone = "+16465550123"
+    signup(
+        stack,
+        f"sms-{uuid.uuid4().hex[:6]}@example.org",
+        phone=phone,
+        zip="00901",  # Puerto Rico, the first US zone to open in this hour
+        consent={"email": True, "sms": True, "wording": "Email and text me about running for office."},
+    )
+    admin = {"Authorization": "Bearer dev-admin-token"}
+
+    def deferred_text() -> list[dict[str, object]]:
+        log = httpx.get(
+            f"{stack.url('notify')}/v1/notifications", params={"contact": phone}, headers=admin, timeout=10
+        )
+        assert log.status_code == 200, log.text
+        return [n for n in log.json()["notifications"] if n["channel"] == "sms" and n["status"] == "queued"]
+
+    [welcome] = wait_for(deferred_text, timeout=20, message="the welcome text, deferred")
+    assert welcome["message_type"] == "welcome"
+    opens = datetime.fromisoformat(str(welcome["due_at"])).astimezone(ZoneInfo("America/Puerto_Rico"))
+    assert (opens.hour, opens.minute) == (8, 0) and opens > datetime.now(UTC)
+    time.sleep(2)
+    assert [m for m in stack.sms.messages() if m["to"] == phone] == []
