@@ -37,9 +37,8 @@ def request(i: int, host: str, run_id: str) -> bytes:
         f"in_{run_id}_{i}", f"sub_{run_id}_{i % 5000}", f"cus_{i % 5000}", f"d{i % 5000}@example.org", 2500, 0
     )
     body = dumps(stripe_event(f"evt_{run_id}_{i}", "invoice.paid", invoice, 0))
-    signature = stripe_signature(body, SECRET, int(time.time())).encode()
-    head = render("POST", "/v1/webhooks/stripe", host, body)
-    return head.replace(b"\r\n\r\n", b"\r\nStripe-Signature: " + signature + b"\r\n\r\n", 1)
+    signature = stripe_signature(body, SECRET, int(time.time()))
+    return render("POST", "/v1/webhooks/stripe", host, body, headers={"Stripe-Signature": signature})
 
 
 def measure(

@@ -48,10 +48,18 @@ class Result:
         }
 
 
-def render(method: str, path: str, host: str, body: bytes, content_type: str = "application/json") -> bytes:
+def render(
+    method: str,
+    path: str,
+    host: str,
+    body: bytes,
+    content_type: str = "application/json",
+    headers: dict[str, str] | None = None,
+) -> bytes:
+    extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
     return (
         f"{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {content_type}\r\n"
-        f"Content-Length: {len(body)}\r\nConnection: keep-alive\r\n\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: keep-alive\r\n{extra}\r\n"
     ).encode() + body
 
 

@@ -7,8 +7,8 @@ logs when it accepts each message (benchmarks/smtp_counter.py) and the observer
 (benchmarks/pipeline/observe.py); registers three forms; then for `--seconds` sends
 sign-ups at `--rate` a second through those forms (every tenth a person signing up again
 on another form), race lookups at `--lookups` and webhooks at `--webhooks` (signed Stripe
-`invoice.paid` and ActBlue contributions with HTTP Basic, alternately), open loop (latency from the scheduled time). It then waits for the system to
-settle, runs the checker (benchmarks/pipeline/checker.py) and writes a report with plots
+`invoice.paid` and ActBlue contributions with HTTP Basic, alternately), open loop (latency
+from the scheduled time). It then waits for the system to settle, runs the checker (benchmarks/pipeline/checker.py) and writes a report with plots
 to `--out` (default benchmarks/results/pipeline/<backend>-<rate>[-<fault>]).
 
 `--fault NAME` applies one scenario of the fault schedule during the load

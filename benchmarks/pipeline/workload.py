@@ -213,8 +213,7 @@ def actblue_request(run_id: str, i: int, credentials: tuple[str, str], host: str
     }
     body = json.dumps(payload, separators=(",", ":")).encode()
     token = base64.b64encode(":".join(credentials).encode()).decode()
-    head = render("POST", "/v1/webhooks/actblue", host, body)
-    return head.replace(b"\r\n\r\n", f"\r\nAuthorization: Basic {token}\r\n\r\n".encode(), 1)
+    return render("POST", "/v1/webhooks/actblue", host, body, headers={"Authorization": f"Basic {token}"})
 
 
 def stripe_request(run_id: str, i: int, secret: str, host: str) -> bytes:
@@ -247,5 +246,6 @@ def stripe_request(run_id: str, i: int, secret: str, host: str) -> bytes:
     }
     body = json.dumps(event, separators=(",", ":")).encode()
     signed = hmac.new(secret.encode(), f"{created}.".encode() + body, hashlib.sha256).hexdigest()
-    head = render("POST", "/v1/webhooks/stripe", host, body)
-    return head.replace(b"\r\n\r\n", f"\r\nStripe-Signature: t={created},v1={signed}\r\n\r\n".encode(), 1)
+    return render(
+        "POST", "/v1/webhooks/stripe", host, body, headers={"Stripe-Signature": f"t={created},v1={signed}"}
+    )
