@@ -143,6 +143,13 @@ async def run(
                     sent = time.perf_counter()
                     if sent >= deadline:
                         return
+                if reader.at_eof():
+                    # The server closed this connection while it sat idle (uvicorn keeps one
+                    # open 5 s): open another instead of sending into a closed socket.
+                    writer.close()
+                    if (connection := await connect()) is None:
+                        return
+                    reader, writer = connection
                 index = next(counter)
                 if total is not None and index >= total:
                     return

@@ -147,7 +147,9 @@ async def load(stack: Stack, run_id: str, args: argparse.Namespace, accepted: Ac
             intake,
             lambda i: signup_request(run_id, i, f"127.0.0.1:{intake}")[1],
             seconds=args.seconds,
-            connections=64,
+            # Enough connections for the rate, few enough that each is used well within
+            # the server's keep-alive time.
+            connections=min(64, max(8, int(args.rate))),
             rate=args.rate,
             on_answer=on_signup,
         ),

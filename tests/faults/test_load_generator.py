@@ -1,0 +1,63 @@
+"""The load generator counts a request as unanswered only when the server really did not answer.
+
+A server closes a keep-alive connection that sat idle (uvicorn after 5 s); at a low rate
+over many connections, every connection sits idle that long between requests. Sending
+into such a connection would be reported as "unanswered" and fail a fault scenario's
+verdict for nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from benchmarks.loadgen import render
+from benchmarks.loadgen import run as drive
+
+IDLE_CLOSE = 0.2
+
+
+async def _serve_closing_idle(answered: list[int]) -> asyncio.Server:
+    """A minimal HTTP/1.1 server that answers 202 and drops connections idle for IDLE_CLOSE s."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                try:
+                    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), IDLE_CLOSE)
+                except (TimeoutError, asyncio.IncompleteReadError):
+                    return
+                length = next(
+                    int(line.split(b":")[1])
+                    for line in head.split(b"\r\n")
+                    if line.lower().startswith(b"content-length:")
+                )
+                await reader.readexactly(length)
+                answered.append(1)
+                writer.write(b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n")
+                await writer.drain()
+        finally:
+            writer.close()
+
+    return await asyncio.start_server(handle, "127.0.0.1", 0)
+
+
+def test_connections_closed_while_idle_are_reopened_not_counted_unanswered() -> None:
+    async def scenario() -> tuple[dict[int, int], int]:
+        answered: list[int] = []
+        server = await _serve_closing_idle(answered)
+        port = server.sockets[0].getsockname()[1]
+        async with server:
+            # 4 connections at 10/s: each waits ~0.4 s between requests, twice the idle limit.
+            result = await drive(
+                "127.0.0.1",
+                port,
+                lambda i: render("POST", "/", f"127.0.0.1:{port}", b"{}"),
+                seconds=1.5,
+                connections=4,
+                rate=10,
+            )
+        return result.statuses, len(answered)
+
+    statuses, answered = asyncio.run(scenario())
+    assert statuses == {202: 15}
+    assert answered == 15
