@@ -62,7 +62,23 @@ class System:
         process.wait()
 
     def restart_service(self, service: str) -> None:
-        self.stack.start_service(service, self.workers)
+        self.stack.spawn_service(service, self.workers)
+        self.processes_changed()  # at once: the observer counts its start-up CPU too
+        self.stack.wait_service_ready(service, self.workers)
+
+    def processes_changed(self) -> None:
+        """Tell the observer which PIDs to measure now (it re-reads the file every second)."""
+        pids = {name: p.process.pid for name, p in self.stack.processes.items() if p.process}
+        pids |= {f"nats{i}": n.process.pid for i, n in enumerate(self.stack.nats_cluster) if n.process}
+        if self.smtp.process:
+            pids["smtp"] = self.smtp.process.pid
+        staged = self.pids_path.with_suffix(".new")
+        staged.write_text("".join(f"{name}\t{pid}\n" for name, pid in pids.items()))
+        staged.replace(self.pids_path)  # the observer never reads a half-written file
+
+    @property
+    def pids_path(self) -> Path:
+        return self.log_path.with_name("pids.tsv")
 
 
 class Fault:
@@ -124,6 +140,7 @@ class KillNats(Fault):
             system.log("SIGKILL nats-server")
             time.sleep(2)
             node.start()
+            system.processes_changed()
             system.log("nats-server restarted")
 
 
@@ -149,6 +166,7 @@ class ClusterNodeLoss(Fault):
             system.log(f"SIGKILL {node.name}")
             system.pause(self.duration)
             node.start()
+            system.processes_changed()
             system.log(f"{node.name} restarted")
             wait_for(lambda: _cluster_current(system.stack), timeout=60, interval=0.5, message="replicas")
             system.log("every replica current again")
@@ -193,6 +211,7 @@ class SmtpDown(Fault):
         system.log("SMTP server down")
         system.pause(self.duration)
         system.smtp.start()  # appends to the same log of accepted messages
+        system.processes_changed()
         system.log("SMTP server back")
 
 

@@ -6,8 +6,10 @@ generator's own work does not skew it) into tab-separated files under `--out`:
   lead id, and for a received lead its email;
 - `lag.tsv`: once a second, every durable consumer's pending + unacknowledged messages;
 - `resources.tsv`: once a second, each named process tree's CPU (% of one core) and RSS.
+  The trees are read from `--pids` (lines of name and PID) every second: the harness
+  rewrites it when a fault restarts a process, so a restarted service is still measured.
 
-    python -m benchmarks.pipeline.observe --nats URL --out DIR --process intake=PID …
+    python -m benchmarks.pipeline.observe --nats URL --out DIR --pids FILE
 
 Runs until SIGTERM.
 """
@@ -64,7 +66,15 @@ def usage(pids: list[int]) -> tuple[float, int]:
     return cpu, rss
 
 
-async def observe(url: str, out: Path, processes: dict[str, int], stop: asyncio.Event) -> None:
+def read_pids(path: Path) -> dict[str, int]:
+    try:
+        lines = path.read_text().splitlines()
+    except OSError:
+        return {}
+    return {name: int(pid) for name, pid in (line.split("\t") for line in lines if line)}
+
+
+async def observe(url: str, out: Path, pids: Path, stop: asyncio.Event) -> None:
     async def quietly(error: Exception) -> None:  # NATS away during a fault: the lag series shows a gap
         pass
 
@@ -87,7 +97,7 @@ async def observe(url: str, out: Path, processes: dict[str, int], stop: asyncio.
     js = nc.jetstream()
     lag = open(out / "lag.tsv", "a", buffering=1)  # noqa: SIM115
     resources = open(out / "resources.tsv", "a", buffering=1)  # noqa: SIM115
-    last: dict[str, tuple[float, float]] = {}
+    last: dict[str, tuple[float, float, int]] = {}
     while not stop.is_set():
         now = time.time()
         for stream in STREAMS:
@@ -98,12 +108,15 @@ async def observe(url: str, out: Path, processes: dict[str, int], stop: asyncio.
             except Exception as error:  # NATS away (a fault scenario): a gap in the series
                 lag.write(f"{now:.3f}\t-\t-1\t{type(error).__name__}\n")
                 break
-        for name, root in processes.items():
+        for name, root in read_pids(pids).items():
             cpu, rss = usage(process_tree(root))
             before = last.get(name)
-            last[name] = (now, cpu)
-            if before and cpu >= before[1]:  # a restarted process starts its count again
+            last[name] = (now, cpu, root)
+            if before and before[2] == root and cpu >= before[1]:
                 percent = 100 * (cpu - before[1]) / max(now - before[0], 1e-6)
+                resources.write(f"{now:.3f}\t{name}\t{percent:.1f}\t{rss}\n")
+            elif before:  # restarted since the last second (or gone): its count starts again
+                percent = 100 * cpu / max(now - before[0], 1e-6)
                 resources.write(f"{now:.3f}\t{name}\t{percent:.1f}\t{rss}\n")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), 1.0)
@@ -118,14 +131,13 @@ def main() -> None:
     )
     parser.add_argument("--nats", required=True)
     parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--process", action="append", default=[], help="name=pid, repeatable")
+    parser.add_argument("--pids", type=Path, required=True, help="a file of name<TAB>pid lines")
     args = parser.parse_args()
-    processes = {name: int(pid) for name, pid in (p.split("=", 1) for p in args.process)}
 
     async def run() -> None:
         stop = asyncio.Event()
         asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-        await observe(args.nats, args.out, processes, stop)
+        await observe(args.nats, args.out, args.pids, stop)
 
     asyncio.run(run())
 

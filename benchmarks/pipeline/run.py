@@ -256,9 +256,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
     observer = None
     try:
         register_forms(stack)
-        pids = [f"{name}={p.process.pid}" for name, p in stack.processes.items() if p.process]
-        pids += [f"nats{i}={n.process.pid}" for i, n in enumerate(stack.nats_cluster) if n.process]
-        pids += [f"smtp={system.smtp.process.pid}"]  # type: ignore[union-attr]
+        system.processes_changed()
         observer = subprocess.Popen(
             [
                 sys.executable,
@@ -268,7 +266,8 @@ def run(args: argparse.Namespace) -> dict[str, object]:
                 stack.nats_url,
                 "--out",
                 str(observations),
-                *(a for p in pids for a in ("--process", p)),
+                "--pids",
+                str(system.pids_path),
             ]
         )
         accepted = Accepted()

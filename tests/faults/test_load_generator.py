@@ -13,7 +13,7 @@ import asyncio
 from benchmarks.loadgen import render
 from benchmarks.loadgen import run as drive
 
-IDLE_CLOSE = 0.2
+IDLE_CLOSE = 0.1
 
 
 async def _serve_closing_idle(answered: list[int]) -> asyncio.Server:
@@ -47,17 +47,18 @@ def test_connections_closed_while_idle_are_reopened_not_counted_unanswered() -> 
         server = await _serve_closing_idle(answered)
         port = server.sockets[0].getsockname()[1]
         async with server:
-            # 4 connections at 10/s: each waits ~0.4 s between requests, twice the idle limit.
+            # 2 connections at 4/s: each waits 0.25 s or more between requests, well past the
+            # idle limit (a wide margin, so a busy machine does not make it a race).
             result = await drive(
                 "127.0.0.1",
                 port,
                 lambda i: render("POST", "/", f"127.0.0.1:{port}", b"{}"),
-                seconds=1.5,
-                connections=4,
-                rate=10,
+                seconds=2.0,
+                connections=2,
+                rate=4,
             )
         return result.statuses, len(answered)
 
     statuses, answered = asyncio.run(scenario())
-    assert statuses == {202: 15}
-    assert answered == 15
+    assert set(statuses) == {202}, statuses  # none unanswered (0)
+    assert statuses[202] == answered >= 7

@@ -337,11 +337,19 @@ class Stack:
         asyncio.run(apply())
 
     def start_service(self, service: str, workers: int = 1) -> None:
+        self.spawn_service(service, workers)
+        self.wait_service_ready(service, workers)
+
+    def spawn_service(self, service: str, workers: int = 1) -> None:
+        """Start the service's processes without waiting for them to serve."""
         process = service_process(
             service, self.ports[service], self.env(service), self.root / "logs", workers
         )
         process.start()
         self.processes[service] = process
+
+    def wait_service_ready(self, service: str, workers: int = 1) -> None:
+        process = self.processes[service]
         process.wait_ready(timeout=60, workers=workers)  # /livez: every serving process is up
         process.ready_url = f"{self.url(service)}/readyz"
         process.wait_ready(timeout=60)
