@@ -9,6 +9,7 @@ from runway_storage.upserts import (
     insert_selected_if_absent,
     inserted_keys,
     upsert,
+    upsert_many,
 )
 
 __all__ = [
@@ -21,4 +22,5 @@ __all__ = [
     "UtcDateTime",
     "upgrade_to_head",
     "upsert",
+    "upsert_many",
 ]

@@ -101,6 +101,18 @@ def upsert(
     return session.execute(statement, values).first() is not None
 
 
+def upsert_many(
+    session: Session, table: sa.Table, rows: Sequence[dict[str, Any]], key: Sequence[str]
+) -> None:
+    """`upsert` for many rows in one statement. No two rows may share a key: PostgreSQL
+    refuses to update one row twice in a statement."""
+    if not rows:
+        return
+    statement = _insert(session, table)
+    updates = {c: statement.excluded[c] for c in rows[0] if c not in key}
+    session.execute(statement.on_conflict_do_update(index_elements=list(key), set_=updates), list(rows))
+
+
 def inserted_keys(session: Session, table: sa.Table, rows: Sequence[dict[str, Any]]) -> set[tuple[Any, ...]]:
     """Insert many rows in one statement, skipping those whose key is taken; the primary
     keys of the rows inserted."""

@@ -16,6 +16,7 @@ from runway_matching.adapters import tables
 from runway_matching.adapters.geography_index import GeographyIndex
 from runway_matching.domain.catalog import RaceRecord
 from runway_matching.domain.geography import Division
+from runway_matching.entrypoints.subscribers import NewLead, lead_matcher
 from runway_matching.service_layer.catalog import add_race as add_to_catalog
 from runway_matching.service_layer.match_lead import match_lead
 from runway_matching.service_layer.merge_leads import merge_leads
@@ -258,3 +259,62 @@ def test_a_merge_finds_the_merged_leads_races_where_they_live(
         assert c.execute(
             sa.select(tables.lead_matches.c.lead_id).where(tables.lead_matches.c.race_id == race_id)
         ).scalars().all() == ["in-kansas"]
+
+
+def test_a_batch_of_new_leads_is_matched_as_one_lead_after_another_would_be(
+    db: MatchingDatabase, geography: GeographyIndex
+) -> None:
+    """The group-commit writer matches a batch together; the same person twice in it (signing
+    up again) and a redelivered event end as if each had been handled on its own."""
+    race_id, _ = add_race(db.uow(), new_race("batch", closes=NOW + timedelta(days=30)), NOW)
+    matcher = lead_matcher(geography, OFFSETS)
+
+    def item(event_id: str, lead_id: str, zip_code: str) -> NewLead:
+        event = LeadReceived(
+            submission_id=str(uuid.uuid4()),
+            form_key="signup",
+            is_new_lead=True,
+            received_at=NOW,
+            lead=LeadView(lead_id=lead_id, postal_code=zip_code, birth_date=date(1990, 1, 1)),
+        )
+        return NewLead(event_id, event, {})
+
+    batch = [
+        item("e1", "moved", "64105"),  # Kansas City, MO first ...
+        item("e2", "lawrence", "66044"),
+        item("e3", "moved", "66044"),  # ... then the same person again, now in Lawrence
+        item("e2", "lawrence", "66044"),  # the same event twice in one batch
+    ]
+    with db.uow() as uow:
+        assert matcher(uow, batch) == [True, True, True, False]
+        uow.commit()
+    with db.uow() as uow:  # a redelivery of the whole batch
+        assert matcher(uow, batch) == [False, False, False, False]
+        uow.commit()
+
+    matched = db.events("matching.lead.matched.v1")
+    assert [(e["lead_id"], e["postal_code"]) for e in matched] == [
+        ("moved", "64105"),
+        ("lawrence", "66044"),
+        ("moved", "66044"),
+    ]
+    assert [r["race_id"] for r in matched[2]["races"]] == [race_id]
+    with db.engine.connect() as c:
+        where = dict(
+            c.execute(sa.select(tables.lead_locations.c.lead_id, tables.lead_locations.c.postal_code))
+            .tuples()
+            .all()
+        )
+        assert where == {"moved": "66044", "lawrence": "66044"}  # the later sign-up stands
+        divisions = c.execute(
+            sa.select(tables.lead_divisions.c.postal_code).where(tables.lead_divisions.c.lead_id == "moved")
+        ).scalars()
+        assert set(divisions) == {"66044"}
+        matches = c.execute(
+            sa.select(tables.lead_matches.c.lead_id).where(tables.lead_matches.c.race_id == race_id)
+        )
+        assert sorted(matches.scalars()) == ["lawrence", "moved"]
+        reminders = c.execute(
+            sa.select(tables.race_reminders.c.days_before).where(tables.race_reminders.c.race_id == race_id)
+        ).scalars()
+        assert sorted(reminders) == [1, 7, 14]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import anyio
-from opentelemetry import context, propagate
+from opentelemetry import propagate
 
 from runway_contracts import CloudEvent, Event
 from runway_contracts.intake import LEAD_MERGED, LEAD_RECEIVED, LeadMerged, LeadReceived
@@ -24,7 +24,7 @@ from runway_eventbus.inbox import Inbox, handle_each_once
 from runway_eventbus.unit_of_work import UnitOfWork
 from runway_matching.adapters import tables
 from runway_matching.adapters.geography_index import GeographyIndex
-from runway_matching.service_layer.match_lead import record_match
+from runway_matching.service_layer.match_lead import record_matches
 from runway_matching.service_layer.merge_leads import merge_leads
 from runway_matching.service_layer.reverse_matching import announce_race
 
@@ -44,26 +44,26 @@ def lead_matcher(
     geography: GeographyIndex, reminder_offsets: tuple[int, ...]
 ) -> Callable[[UnitOfWork, list[NewLead]], list[bool | Exception]]:
     def match_batch(uow: UnitOfWork, batch: list[NewLead]) -> list[bool | Exception]:
-        """Match each lead not handled before, in the caller's transaction: True for those
-        matched, False for redeliveries, or what one failed with (retried alone)."""
-        now = datetime.now(UTC)
+        """Match the leads not handled before, together, in the caller's transaction: True for
+        those matched, False for redeliveries. If matching fails, the whole batch does (the
+        writer then retries each lead alone)."""
+        new: list[NewLead] = []
 
-        def match(item: NewLead) -> bool:
-            token = context.attach(propagate.extract(item.trace))
-            try:
-                record_match(uow, item.event, geography, reminder_offsets, now)
-                return True
-            finally:
-                context.detach(token)
+        def take(item: NewLead) -> bool:
+            new.append(item)
+            return True
 
-        return handle_each_once(
+        answers = handle_each_once(
             uow.session,
             tables.inbox,
             batch,
             lambda item: (LEAD_RECEIVED_DURABLE, item.event_id),
-            match,
+            take,
             already=False,
         )
+        leads = [(item.event, propagate.extract(item.trace)) for item in new]
+        record_matches(uow, leads, geography, reminder_offsets, datetime.now(UTC))
+        return answers
 
     return match_batch
 

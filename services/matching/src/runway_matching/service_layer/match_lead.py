@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
+from typing import Any
 
+from opentelemetry.context import Context
 from sqlalchemy.orm import Session
 
 from runway_contracts.intake import LeadReceived
@@ -12,13 +14,13 @@ from runway_contracts.matching import LeadMatched
 from runway_eventbus.inbox import Inbox
 from runway_eventbus.unit_of_work import UnitOfWork
 from runway_matching.adapters.geography_index import GeographyIndex
-from runway_matching.adapters.tables import lead_divisions, lead_locations, lead_matches
+from runway_matching.adapters.tables import lead_divisions, lead_locations, lead_matches, race_reminders
 from runway_matching.domain.geography import Location
-from runway_matching.domain.races import Person
+from runway_matching.domain.races import Person, Race
 from runway_matching.domain.reminders import DEFAULT_OFFSETS
-from runway_matching.service_layer.race_finder import find_races
-from runway_matching.service_layer.reminders import schedule
-from runway_storage import insert_many_if_absent, upsert
+from runway_matching.service_layer.race_finder import races_in, rank
+from runway_matching.service_layer.reminders import reminder_rows
+from runway_storage import insert_many_if_absent, upsert_many
 
 TOP_RACES = 10
 # Filing-deadline reminders go for the best few races only: three reminders for each of ten
@@ -51,31 +53,57 @@ def record_match(
     now: datetime,
 ) -> None:
     """The lead's races, reminders and `matching.lead.matched.v1`, in the caller's transaction."""
+    record_matches(uow, [(event, None)], geography, reminder_offsets, now)
+
+
+def record_matches(
+    uow: UnitOfWork,
+    leads: Sequence[tuple[LeadReceived, Context | None]],
+    geography: GeographyIndex,
+    reminder_offsets: tuple[int, ...],
+    now: datetime,
+) -> None:
+    """Each lead's races, reminders and matched event, in the caller's transaction.
+
+    A statement per table for the whole batch, not ten per lead: on PostgreSQL each is a
+    round trip, and matching fell behind at 40 sign-ups/s writing lead by lead. The same
+    lead twice in a batch (someone signing up again) ends as if written one after the
+    other: the later location stands, the matches are the union, one event each.
+    `Context` is the trace each matched event continues (None: the current one).
+    """
     session = uow.session
-    lead = event.lead
-    location = geography.locate(lead.postal_code)
-    person = Person(lead.birth_date, frozenset(lead.interests))
-    ranked = find_races(session, location, person, now)
-    record_location(session, lead.lead_id, location, lead.birth_date, lead.interests, now)
-    top = ranked[:TOP_RACES]
-    insert_many_if_absent(
-        session,
-        lead_matches,
-        [
-            {
-                "lead_id": lead.lead_id,
-                "race_id": r.race.race_id,
-                "matched_at": now,
-                "reminded": n < REMINDED_RACES,
-            }
-            for n, r in enumerate(top)
-        ],
-    )
-    for ranked_race in top[:REMINDED_RACES]:
-        schedule(session, ranked_race.race.race_id, ranked_race.race.filing_closes, reminder_offsets, now)
-    uow.outbox.stage(
-        session,
-        LeadMatched(
+    located = [(event, geography.locate(event.lead.postal_code)) for event, _ in leads]
+    candidates: dict[str, list[Race]] = {}
+    for race in races_in(session, list(dict.fromkeys(d for _, loc in located for d in _division_ids(loc)))):
+        candidates.setdefault(race.division_id, []).append(race)
+    locations: dict[str, dict[str, Any]] = {}
+    matches: dict[tuple[str, str], dict[str, Any]] = {}
+    reminders: dict[tuple[str, int], dict[str, Any]] = {}
+    matched_events = []
+    for (event, trace), (_, location) in zip(leads, located, strict=True):
+        lead = event.lead
+        ranked = rank(
+            [race for d in _division_ids(location) for race in candidates.get(d, ())],
+            location,
+            Person(lead.birth_date, frozenset(lead.interests)),
+            now,
+        )
+        locations[lead.lead_id] = location_row(lead.lead_id, location, lead.birth_date, lead.interests, now)
+        top = ranked[:TOP_RACES]
+        for n, r in enumerate(top):
+            matches.setdefault(
+                (r.race.race_id, lead.lead_id),
+                {
+                    "lead_id": lead.lead_id,
+                    "race_id": r.race.race_id,
+                    "matched_at": now,
+                    "reminded": n < REMINDED_RACES,
+                },
+            )
+        for r in top[:REMINDED_RACES]:
+            for row in reminder_rows(r.race.race_id, r.race.filing_closes, reminder_offsets, now):
+                reminders.setdefault((row["race_id"], row["days_before"]), row)
+        matched = LeadMatched(
             lead_id=lead.lead_id,
             postal_code=lead.postal_code,
             location_resolved=location.resolved,
@@ -83,8 +111,51 @@ def record_match(
             total_races=len(ranked),
             races=[r.summary() for r in top],
             matched_at=now,
-        ),
-        subject_id=lead.lead_id,
+        )
+        matched_events.append(uow.outbox.row(matched, subject_id=lead.lead_id, trace_context=trace))
+    write_locations(session, list(locations.values()))
+    insert_many_if_absent(session, lead_matches, list(matches.values()))
+    insert_many_if_absent(session, race_reminders, list(reminders.values()))
+    uow.outbox.stage_rows(session, matched_events)
+
+
+def _division_ids(location: Location) -> list[str]:
+    return list(dict.fromkeys(d.ocd_id for d in location.divisions))
+
+
+def location_row(
+    lead_id: str, location: Location, birth_date: date | None, interests: Iterable[str], now: datetime
+) -> dict[str, Any]:
+    return {
+        "lead_id": lead_id,
+        "postal_code": location.postal_code,
+        "division_ids": _division_ids(location),
+        "birth_date": birth_date,
+        "interests": sorted(interests),
+        "updated_at": now,
+    }
+
+
+def write_locations(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Where each lead lives (one row per lead), and the lead–division index reverse
+    matching reads, replacing what was there."""
+    if not rows:
+        return
+    upsert_many(session, lead_locations, rows, key=["lead_id"])
+    session.execute(lead_divisions.delete().where(lead_divisions.c.lead_id.in_([r["lead_id"] for r in rows])))
+    insert_many_if_absent(
+        session,
+        lead_divisions,
+        [
+            {
+                "division_id": d,
+                "lead_id": row["lead_id"],
+                "postal_code": row["postal_code"],
+                "birth_date": row["birth_date"],
+            }
+            for row in rows
+            for d in row["division_ids"]
+        ],
     )
 
 
@@ -97,27 +168,4 @@ def record_location(
     now: datetime,
 ) -> None:
     """Where the lead lives, and the lead–division index reverse matching reads."""
-    division_ids = list(dict.fromkeys(d.ocd_id for d in location.divisions))
-    row = {
-        "lead_id": lead_id,
-        "postal_code": location.postal_code,
-        "division_ids": division_ids,
-        "birth_date": birth_date,
-        "interests": sorted(interests),
-        "updated_at": now,
-    }
-    upsert(session, lead_locations, row, key=["lead_id"])
-    session.execute(lead_divisions.delete().where(lead_divisions.c.lead_id == lead_id))
-    insert_many_if_absent(
-        session,
-        lead_divisions,
-        [
-            {
-                "division_id": d,
-                "lead_id": lead_id,
-                "postal_code": location.postal_code,
-                "birth_date": birth_date,
-            }
-            for d in division_ids
-        ],
-    )
+    write_locations(session, [location_row(lead_id, location, birth_date, interests, now)])

@@ -35,13 +35,18 @@ def schedule(
     session: Session, race_id: str, filing_closes: datetime | None, offsets: tuple[int, ...], now: datetime
 ) -> None:
     """The race's reminders still ahead of `now` (existing ones stay as they are)."""
+    insert_many_if_absent(session, race_reminders, reminder_rows(race_id, filing_closes, offsets, now))
+
+
+def reminder_rows(
+    race_id: str, filing_closes: datetime | None, offsets: tuple[int, ...], now: datetime
+) -> list[dict[str, object]]:
     if filing_closes is None:
-        return
-    rows = [
+        return []
+    return [
         {"race_id": race_id, "days_before": days, "due_at": due, "status": "scheduled"}
         for days, due in reminder_times(filing_closes, offsets, now)
     ]
-    insert_many_if_absent(session, race_reminders, rows)
 
 
 def move(session: Session, deadlines: Mapping[str, datetime | None]) -> None:
