@@ -1,10 +1,18 @@
-"""An SMTP server for benchmarks: accepts everything, writes one line per message (time, recipient, type)."""
+"""An SMTP server for benchmarks: accepts everything, writes one line per message (time, recipient, type).
+
+On SIGTERM it shuts down as a mail server does when stopped: new transactions get
+421 (try again later), a message already being accepted is answered, then it exits.
+A server killed outright between logging a message and its 250 reaching the client
+would count a message the client must send again (RFC 1047): a duplicate no client
+can avoid, so the fault schedule stops it this way.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import re
+import signal
 import time
 from typing import Any
 
@@ -13,11 +21,28 @@ from aiosmtpd.controller import Controller
 TYPE = re.compile(rb"^X-Runway-Message-Type: *(\S+)", re.MULTILINE)
 
 
+SHUTTING_DOWN = "421 4.3.2 Service shutting down, try again later"
+# Long enough for a message being accepted to get its answer out.
+GRACE_SECONDS = 0.5
+
+
 class Counter:
     def __init__(self, out: Any) -> None:
         self.out = out
+        self.closing = False
+
+    async def handle_MAIL(  # noqa: N802
+        self, server: Any, session: Any, envelope: Any, address: str, options: list[str]
+    ) -> str:
+        if self.closing:
+            return SHUTTING_DOWN
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        if self.closing:
+            return SHUTTING_DOWN
         found = TYPE.search(envelope.original_content or envelope.content)
         kind = found.group(1).decode() if found else "-"
         self.out.write(f"{time.time():.6f}\t{envelope.rcpt_tos[0]}\t{kind}\n")
@@ -31,10 +56,19 @@ def main() -> None:
     parser.add_argument("--out", required=True)
     args = parser.parse_args()
     with open(args.out, "a", buffering=1) as out:
-        controller = Controller(Counter(out), hostname="127.0.0.1", port=args.port)
+        counter = Counter(out)
+        controller = Controller(counter, hostname="127.0.0.1", port=args.port)
         controller.start()
+
+        async def serve() -> None:
+            stop = asyncio.Event()
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+            await stop.wait()
+            counter.closing = True  # read by the handlers on the controller's thread
+            await asyncio.sleep(GRACE_SECONDS)
+
         try:
-            asyncio.run(asyncio.Event().wait())
+            asyncio.run(serve())
         finally:
             controller.stop()
 

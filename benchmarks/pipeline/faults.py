@@ -202,12 +202,17 @@ def _cluster_current(stack: Stack) -> bool:
 
 class SmtpDown(Fault):
     name = "smtp-down"
-    description = "the SMTP server unreachable for --fault-duration s, from a quarter of the way in"
+    description = (
+        "the SMTP server shut down (421 to new mail, then gone) for --fault-duration s,"
+        " from a quarter of the way in"
+    )
 
     def run(self, system: System) -> None:
         if not system.pause(max(self.seconds / 4, 1)):
             return
-        system.smtp.kill()
+        # Stopped, not SIGKILLed: killed between logging a message and its 250 reaching
+        # notify, the server would count a message notify must send again (RFC 1047).
+        system.smtp.stop()
         system.log("SMTP server down")
         system.pause(self.duration)
         system.smtp.start()  # appends to the same log of accepted messages
