@@ -188,6 +188,9 @@ async def stop_mid_batch(tmp_path: Path) -> tuple[int, int, int, int]:
 def test_stopping_finishes_the_batch_in_hand_and_leaves_the_rest_for_later(tmp_path: Path) -> None:
     begun, finished, unacked, not_yet_delivered = asyncio.run(stop_mid_batch(tmp_path))
 
-    assert begun == finished == 16  # the batch in hand, all of it; no new batch after the stop
+    # The batch in hand, all of it, and no new batch after the stop. Its size is what the
+    # first pulls found waiting: 16 on a quiet machine, fewer on a busy one.
+    assert 1 <= begun <= 16
+    assert finished == begun
     assert unacked == 0
-    assert not_yet_delivered == 100 - 16
+    assert not_yet_delivered == 100 - begun
