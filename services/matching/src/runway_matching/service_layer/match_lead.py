@@ -72,15 +72,15 @@ def record_matches(
     `Context` is the trace each matched event continues (None: the current one).
     """
     session = uow.session
-    located = [(event, geography.locate(event.lead.postal_code)) for event, _ in leads]
+    located = [geography.locate(event.lead.postal_code) for event, _ in leads]
     candidates: dict[str, list[Race]] = {}
-    for race in races_in(session, list(dict.fromkeys(d for _, loc in located for d in _division_ids(loc)))):
+    for race in races_in(session, list(dict.fromkeys(d for loc in located for d in _division_ids(loc)))):
         candidates.setdefault(race.division_id, []).append(race)
     locations: dict[str, dict[str, Any]] = {}
     matches: dict[tuple[str, str], dict[str, Any]] = {}
     reminders: dict[tuple[str, int], dict[str, Any]] = {}
     matched_events = []
-    for (event, trace), (_, location) in zip(leads, located, strict=True):
+    for (event, trace), location in zip(leads, located, strict=True):
         lead = event.lead
         ranked = rank(
             [race for d in _division_ids(location) for race in candidates.get(d, ())],
