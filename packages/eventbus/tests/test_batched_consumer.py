@@ -175,7 +175,9 @@ async def stop_mid_batch(tmp_path: Path) -> tuple[int, int, int, int, int]:
         broker, consumers = await started(server, sub)
         while not begun:
             await asyncio.sleep(0.01)
-        # A batch's handlers all start in the same turn of the loop: this is the batch in hand.
+        # The batch's handlers start within moments of each other and take 0.5 s; the next
+        # batch is pulled only after they finish. So 0.1 s on, `begun` is the batch in hand.
+        await asyncio.sleep(0.1)
         in_hand = len(begun)
         for pull in consumers.batched:
             await pull.stop(graceful_timeout=5)
