@@ -4,6 +4,7 @@ from runway_storage.engine import create_database_engine, database_reachable
 from runway_storage.migrate import upgrade_to_head
 from runway_storage.types import UtcDateTime
 from runway_storage.upserts import (
+    insert_each_if_absent,
     insert_if_absent,
     insert_many_if_absent,
     insert_selected_if_absent,
@@ -15,6 +16,7 @@ from runway_storage.upserts import (
 __all__ = [
     "create_database_engine",
     "database_reachable",
+    "insert_each_if_absent",
     "insert_if_absent",
     "insert_many_if_absent",
     "inserted_keys",

@@ -52,6 +52,21 @@ def insert_if_absent(session: Session, table: sa.Table, values: dict[str, Any]) 
     return session.execute(statement, values).first() is not None
 
 
+@cache
+def _insert_each_if_absent_statement(
+    dialect: Dialect, table: sa.Table, columns: tuple[str, ...]
+) -> sa.TextClause:
+    return _typed(f"{_insert_sql(dialect, table, columns)} ON CONFLICT DO NOTHING", table, columns)
+
+
+def insert_each_if_absent(session: Session, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
+    """`insert_if_absent` for a few rows with the same columns, as one executemany of a
+    statement compiled once (the driver sends them together); nothing is returned."""
+    if rows:
+        statement = _insert_each_if_absent_statement(session.get_bind().dialect, table, tuple(rows[0]))
+        session.execute(statement, list(rows))
+
+
 def insert_many_if_absent(session: Session, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
         session.execute(_insert(session, table).on_conflict_do_nothing(), list(rows))

@@ -20,27 +20,23 @@ from runway_eventbus.inbox import Inbox
 from runway_eventbus.unit_of_work import UnitOfWork
 from runway_storage import upsert
 
+LEAD_BY_CONTACT = sa.select(lead_contacts.c.lead_id).where(
+    lead_contacts.c.kind == sa.bindparam("kind"), lead_contacts.c.value == sa.bindparam("value")
+)
 
-def link_donor_to_lead(session: Session, donor_id: str) -> None:
-    donor = session.execute(
-        sa.select(donors.c.donor_key, donors.c.phone_key, donors.c.lead_id).where(donors.c.id == donor_id)
-    ).one()
-    if donor.lead_id is not None:
-        return
+
+def find_lead_of_donor(session: Session, donor_key: str, donor_phone_key: str | None) -> str | None:
+    """The lead a donor (not linked yet) is, by the donor's email, else by phone."""
     keys = []
-    if donor.donor_key.startswith("email:"):
-        keys.append(("email", donor.donor_key.removeprefix("email:")))
-    if donor.phone_key:
-        keys.append(("phone", donor.phone_key))
+    if donor_key.startswith("email:"):
+        keys.append(("email", donor_key.removeprefix("email:")))
+    if donor_phone_key:
+        keys.append(("phone", donor_phone_key))
     for kind, value in keys:  # email first: it is how donors are told apart
-        lead = session.scalar(
-            sa.select(lead_contacts.c.lead_id).where(
-                lead_contacts.c.kind == kind, lead_contacts.c.value == value
-            )
-        )
+        lead = session.scalar(LEAD_BY_CONTACT, {"kind": kind, "value": value})
         if lead is not None:
-            session.execute(donors.update().where(donors.c.id == donor_id).values(lead_id=lead))
-            return
+            return str(lead)
+    return None
 
 
 def record_lead(

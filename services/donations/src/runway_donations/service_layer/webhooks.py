@@ -99,6 +99,11 @@ def interpret(provider: str, event_type: str, body: bytes) -> Interpretation:
     raise MalformedEvent(f"unknown provider {provider!r}")
 
 
+STORED_EVENT = sa.select(webhook_events).where(webhook_events.c.id == sa.bindparam("id"))
+# (An UPDATE's parameters named like columns are what it sets; the row is picked by `the_event`.)
+MARK_EVENT = webhook_events.update().where(webhook_events.c.id == sa.bindparam("the_event"))
+
+
 @dataclass(frozen=True)
 class ToApply:
     webhook_event_id: str
@@ -121,9 +126,7 @@ def apply_batch(
         ):
             outcomes.append("redelivery")
             continue
-        row = session.execute(
-            sa.select(webhook_events).where(webhook_events.c.id == item.webhook_event_id)
-        ).one()
+        row = session.execute(STORED_EVENT, {"id": item.webhook_event_id}).one()
         error = None
         try:
             meaning = interpret(row.provider, row.event_type, row.payload)
@@ -134,9 +137,8 @@ def apply_batch(
         for fact in meaning.facts:
             facts.apply(fact, row.id)
         session.execute(
-            webhook_events.update()
-            .where(webhook_events.c.id == row.id)
-            .values(status=status, processed_at=datetime.now(UTC), error=error)
+            MARK_EVENT,
+            {"the_event": row.id, "status": status, "processed_at": datetime.now(UTC), "error": error},
         )
         outcomes.append(status)
     return outcomes
