@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from runway_devstack.testing import Databases, require_backend
-from runway_storage import insert_each_if_absent, insert_if_absent
+from runway_storage import insert_each_if_absent, insert_if_absent, inserted_keys
+from runway_storage.upserts import ROWS_PER_INSERT
 
 metadata = sa.MetaData()
 aliases = sa.Table(
@@ -53,3 +54,25 @@ def test_only_the_absent_rows_are_inserted(engine: sa.Engine) -> None:
     with engine.connect() as c:
         rows = c.execute(sa.select(aliases.c.alias, aliases.c.payment_ref).order_by(aliases.c.alias)).all()
     assert [tuple(r) for r in rows] == [("ch_1", "in_1"), ("in_1", "in_1"), ("pi_1", "in_1")]
+
+
+def test_inserted_keys_names_exactly_the_rows_inserted_across_chunks_and_repeats(engine: sa.Engine) -> None:
+    def row(alias: str, ref: str) -> dict[str, str]:
+        return {"provider": "stripe", "alias": alias, "payment_ref": ref}
+
+    with Session(engine) as session, session.begin():
+        assert inserted_keys(session, aliases, [row("ch_taken", "in_0")]) == {("stripe", "ch_taken")}
+        twice = [row("ch_twice", "in_first"), row("ch_twice", "in_second")]  # in one statement
+        assert inserted_keys(session, aliases, twice) == {("stripe", "ch_twice")}
+    # More rows than one statement takes, a key already taken, and a key twice in the batch.
+    rows = [row(f"ch_{i:04d}", "in_1") for i in range(ROWS_PER_INSERT + 40)]
+    rows += [row("ch_taken", "in_1"), row("ch_0003", "in_again")]
+    with Session(engine) as session, session.begin():
+        inserted = inserted_keys(session, aliases, rows)
+        assert inserted_keys(session, aliases, []) == set()
+    assert inserted == {("stripe", f"ch_{i:04d}") for i in range(ROWS_PER_INSERT + 40)}
+    with engine.connect() as c:
+        stored = dict(c.execute(sa.select(aliases.c.alias, aliases.c.payment_ref)).tuples().all())
+    assert len(stored) == ROWS_PER_INSERT + 42
+    assert stored["ch_taken"] == "in_0" and stored["ch_0003"] == "in_1"
+    assert stored["ch_twice"] in ("in_first", "in_second")

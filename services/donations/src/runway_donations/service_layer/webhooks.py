@@ -26,7 +26,7 @@ from runway_donations.domain.facts import Interpretation, MalformedEvent
 from runway_donations.service_layer.facts import Facts
 from runway_eventbus.inbox import Inbox
 from runway_eventbus.unit_of_work import UnitOfWork
-from runway_storage import insert_if_absent
+from runway_storage import inserted_keys
 
 log = logging.getLogger(__name__)
 
@@ -45,36 +45,37 @@ def store_batch(uow: UnitOfWork, batch: list[Incoming]) -> list[str]:
     Meant for a group-commit writer: the caller commits once for the whole
     batch, and only then answers the providers.
     """
-    session = uow.session
     now = datetime.now(UTC)
-    outcomes, events = [], []
-    for incoming in batch:
-        row_id = str(uuid.uuid4())
-        stored = insert_if_absent(
-            session,
-            webhook_events,
-            {
-                "id": row_id,
-                "provider": incoming.provider,
-                "provider_event_id": incoming.provider_event_id,
-                "event_type": incoming.event_type,
-                "payload": incoming.body,
-                "received_at": now,
-                "status": "received",
-            },
-        )
-        outcomes.append("stored" if stored else "duplicate")
-        if stored:
-            received = WebhookReceived(
-                webhook_event_id=row_id,
+    rows = [
+        {
+            "id": str(uuid.uuid4()),
+            "provider": incoming.provider,
+            "provider_event_id": incoming.provider_event_id,
+            "event_type": incoming.event_type,
+            "payload": incoming.body,
+            "received_at": now,
+            "status": "received",
+        }
+        for incoming in batch
+    ]
+    # One statement for the batch; an event told twice (even twice in this batch) is stored once.
+    stored = {row_id for (row_id,) in inserted_keys(uow.session, webhook_events, rows)}
+    events = [
+        uow.outbox.row(
+            WebhookReceived(
+                webhook_event_id=row["id"],
                 provider=incoming.provider,
                 provider_event_id=incoming.provider_event_id,
                 event_type=incoming.event_type,
                 received_at=now,
-            )
-            events.append(uow.outbox.row(received, subject_id=row_id))
-    uow.outbox.stage_rows(session, events)
-    return outcomes
+            ),
+            subject_id=row["id"],
+        )
+        for row, incoming in zip(rows, batch, strict=True)
+        if row["id"] in stored
+    ]
+    uow.outbox.stage_rows(uow.session, events)
+    return ["stored" if row["id"] in stored else "duplicate" for row in rows]
 
 
 def store(uow: UnitOfWork, incoming: Incoming) -> str:
