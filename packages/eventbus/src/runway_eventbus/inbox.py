@@ -29,6 +29,11 @@ class Inbox:
         values = {"consumer": self._consumer, "event_id": event_id, "processed_at": datetime.now(UTC)}
         return insert_if_absent(session, self._table, values)
 
+    def first_deliveries(self, session: Session, event_ids: Iterable[str]) -> set[str]:
+        """`first_delivery` for many events in one statement: those not handled before."""
+        keys = first_deliveries(session, self._table, ((self._consumer, e) for e in event_ids))
+        return {event_id for _, event_id in keys}
+
     def already_handled(self, session: Session, event_id: str) -> bool:
         """True if this consumer committed this event before (read-only check)."""
         t = self._table

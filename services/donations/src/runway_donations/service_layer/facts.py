@@ -18,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from runway_contracts import Event
 from runway_contracts.donations import (
     ContributionFailed,
     ContributionRefunded,
@@ -109,6 +110,7 @@ class Facts:
         # Donor rows read while applying the current fact (profile, lead link, the donor
         # an event names): read once, kept in step with this fact's own updates.
         self._donors: dict[str, dict[str, Any]] = {}
+        self._events: list[dict[str, object]] = []  # outbox rows, written by `flush`
 
     def apply(self, fact: Fact, source_event_id: str) -> None:
         self._donors.clear()  # another transaction may change a donor between facts
@@ -124,6 +126,14 @@ class Facts:
             self._report(fact)
         elif isinstance(fact, PlanCanceled):
             self._cancellation(fact)
+
+    def flush(self) -> None:
+        """Write the events the applied facts announced, in order, in one bulk write."""
+        self.outbox.stage_rows(self.session, self._events)
+        self._events = []
+
+    def _stage(self, event: Event, *, subject_id: str) -> None:
+        self._events.append(self.outbox.row(event, subject_id=subject_id))
 
     # -- donors -------------------------------------------------------------
 
@@ -271,8 +281,7 @@ class Facts:
             fact.occurred_at,
             source_event_id,
         )
-        self.outbox.stage(
-            self.session,
+        self._stage(
             ContributionSucceeded(
                 contribution_id=contribution_id,
                 provider=fact.provider,
@@ -316,8 +325,7 @@ class Facts:
         )
         if not created:
             return
-        self.outbox.stage(
-            self.session,
+        self._stage(
             ContributionFailed(
                 provider=fact.provider,
                 provider_payment_id=fact.payment_ref,
@@ -363,8 +371,7 @@ class Facts:
         contribution = self.contribution_for(provider, refund["payment_ref"])
         if contribution is None or not self._first_notice("refunded", provider, refund_ref):
             return
-        self.outbox.stage(
-            self.session,
+        self._stage(
             ContributionRefunded(
                 contribution_id=contribution["id"],
                 provider=provider,
@@ -528,8 +535,7 @@ class Facts:
     ) -> None:
         if state.state in ("active", "failing") and self._first_notice("plan_started", provider, plan_ref):
             donor_id = donor_hint or self._plan_donor(provider, plan_ref, customer_ref)
-            self.outbox.stage(
-                self.session,
+            self._stage(
                 RecurringStarted(
                     plan_id=plan_ref,
                     provider=provider,
@@ -543,8 +549,7 @@ class Facts:
             )
         if state.state in ("cancelled", "failed") and self._first_notice("plan_ended", provider, plan_ref):
             donor_id = donor_hint or self._plan_donor(provider, plan_ref, customer_ref)
-            self.outbox.stage(
-                self.session,
+            self._stage(
                 RecurringCanceled(
                     plan_id=plan_ref,
                     provider=provider,

@@ -100,7 +100,7 @@ def interpret(provider: str, event_type: str, body: bytes) -> Interpretation:
     raise MalformedEvent(f"unknown provider {provider!r}")
 
 
-STORED_EVENT = sa.select(webhook_events).where(webhook_events.c.id == sa.bindparam("id"))
+STORED_EVENTS = sa.select(webhook_events).where(webhook_events.c.id.in_(sa.bindparam("ids", expanding=True)))
 # (An UPDATE's parameters named like columns are what it sets; the row is picked by `the_event`.)
 MARK_EVENT = webhook_events.update().where(webhook_events.c.id == sa.bindparam("the_event"))
 
@@ -115,19 +115,26 @@ def apply_batch(
     uow: UnitOfWork, batch: list[ToApply], *, max_failures: int, inbox: Inbox | None
 ) -> list[str]:
     """Apply stored events in the caller's transaction: each `processed`, `ignored`, `failed`
-    (unreadable: kept, with the reason, for `reprocess`) or `redelivery`."""
+    (unreadable: kept, with the reason, for `reprocess`) or `redelivery`.
+
+    The batch's inbox rows, stored events, status marks and announced events each take
+    one statement for the whole batch; the facts take theirs one by one.
+    """
     session = uow.session
+    asked = [item.message_id for item in batch if item.message_id is not None]
+    first_time = inbox.first_deliveries(session, asked) if inbox is not None else set(asked)
+    to_apply = []
+    for item in batch:  # a message twice in the batch is applied once
+        if item.message_id is None or item.message_id in first_time:
+            first_time.discard(item.message_id or "")
+            to_apply.append(item)
+    ids = [item.webhook_event_id for item in to_apply]
+    stored = {row.id: row for row in session.execute(STORED_EVENTS, {"ids": ids})} if ids else {}
     facts = Facts(session, uow.outbox, max_failures=max_failures)
-    outcomes = []
-    for item in batch:
-        if (
-            inbox is not None
-            and item.message_id is not None
-            and not inbox.first_delivery(session, item.message_id)
-        ):
-            outcomes.append("redelivery")
-            continue
-        row = session.execute(STORED_EVENT, {"id": item.webhook_event_id}).one()
+    outcomes: dict[int, str] = {}
+    marks = []
+    for item in to_apply:
+        row = stored[item.webhook_event_id]
         error = None
         try:
             meaning = interpret(row.provider, row.event_type, row.payload)
@@ -137,12 +144,14 @@ def apply_batch(
             meaning, status, error = Interpretation(), "failed", str(malformed)
         for fact in meaning.facts:
             facts.apply(fact, row.id)
-        session.execute(
-            MARK_EVENT,
-            {"the_event": row.id, "status": status, "processed_at": datetime.now(UTC), "error": error},
+        marks.append(
+            {"the_event": row.id, "status": status, "processed_at": datetime.now(UTC), "error": error}
         )
-        outcomes.append(status)
-    return outcomes
+        outcomes[id(item)] = status
+    facts.flush()
+    if marks:
+        session.execute(MARK_EVENT, marks)
+    return [outcomes.get(id(item), "redelivery") for item in batch]
 
 
 def process(
