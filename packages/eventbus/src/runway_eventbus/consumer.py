@@ -232,6 +232,7 @@ class BatchedPull:
     IDLE_PULL_SECONDS = 5.0
     MORE_WAIT_SECONDS = 0.005  # the "is anything else waiting?" pull: a round trip
     ERROR_PAUSE_SECONDS = 1.0  # NATS gone: try again, calmly
+    PULL_ANSWER_SECONDS = 0.2  # at a stop: time for a pull the server is answering to return
 
     def __init__(self, sub: Subscription, consumers: ReliableConsumers) -> None:
         self._sub = sub
@@ -239,7 +240,7 @@ class BatchedPull:
         self._task: asyncio.Task[None] | None = None
         self._pull: JetStreamContext.PullSubscription | None = None
         self._running = False
-        self._handling: asyncio.Future[list[None | BaseException]] | None = None
+        self._in_hand = False  # from a pull that returned messages until they are settled
 
     async def start(self, jetstream: JetStreamContext) -> None:
         if self._task is not None:
@@ -250,11 +251,19 @@ class BatchedPull:
         self._task = asyncio.create_task(self._run(pull), name=f"pull {self._sub.durable}")
 
     async def stop(self, graceful_timeout: float) -> None:
-        """Finish the batch in hand (up to `graceful_timeout`), then stop pulling."""
+        """Finish the batch in hand (up to `graceful_timeout`), then stop pulling.
+
+        A pull cancelled while the server answers it would leave the messages it delivered
+        unacknowledged until the ack wait ran out. So the loop is first given a moment for
+        a pull under way to return; a batch is in hand from then — also while the loop asks
+        whether more is waiting — and the loop finishes it and returns. Only a loop still
+        idling in its long pull after that moment is cancelled.
+        """
         self._running = False
-        if self._handling is not None:
-            await asyncio.wait([self._handling], timeout=graceful_timeout)
         if self._task is not None:
+            await asyncio.wait([self._task], timeout=self.PULL_ANSWER_SECONDS)
+            if self._in_hand:
+                await asyncio.wait([self._task], timeout=graceful_timeout)
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
         if self._pull is not None:
@@ -275,6 +284,7 @@ class BatchedPull:
                 log.warning("pulling %s failed (%r); retrying", sub.durable, error)
                 await asyncio.sleep(self.ERROR_PAUSE_SECONDS)
                 continue
+            self._in_hand = True
             if sub.batch_size > 1:
                 try:
                     batch += await pull.fetch(sub.batch_size - 1, timeout=self.MORE_WAIT_SECONDS)
@@ -282,15 +292,15 @@ class BatchedPull:
                     pass  # nothing else waiting
                 except Exception as error:  # what was pulled is handled; the rest is redelivered
                     log.warning("pulling more of %s failed: %r", sub.durable, error)
-            self._handling = asyncio.gather(
+            handling = asyncio.gather(
                 *(self._consumers.deliver_traced(sub, _OneOfBatch(raw)) for raw in batch),
                 return_exceptions=True,
             )
             try:
-                # Shielded: a stop waits for the batch in hand rather than cutting it short.
-                outcomes = await asyncio.shield(self._handling)
+                # Shielded: a stop past its graceful timeout leaves the handlers to finish.
+                outcomes = await asyncio.shield(handling)
             finally:
-                self._handling = None
+                self._in_hand = False
             for outcome in outcomes:
                 if isinstance(outcome, Exception):  # an ack or a park that did not reach NATS
                     log.warning("settling a message of %s failed (redelivered): %r", sub.durable, outcome)

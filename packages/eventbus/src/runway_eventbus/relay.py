@@ -90,13 +90,17 @@ class OutboxRelay:
                 await asyncio.wait_for(self._wakeup.wait(), timeout=backoff)
 
     async def stop(self) -> None:
-        """Stop after one last attempt to flush what is pending."""
+        """Stop after publishing what is pending, batch after batch, for up to the publish
+        timeout (a stop that drained a full consumer batch can leave more than one relay
+        batch behind); what is left waits in the outbox for the next start."""
         self._stopping = True
         self._wakeup.set()
         try:
-            await asyncio.wait_for(self.publish_pending(), timeout=self._publish_timeout)
+            async with asyncio.timeout(self._publish_timeout):
+                while await self.publish_pending() >= self._batch_size:
+                    pass
         except Exception as error:
-            log.warning("outbox relay stopped with events pending: %s", error)
+            log.warning("outbox relay stopped with events pending: %r", error)
 
     async def publish_pending(self) -> int:
         rows = await anyio.to_thread.run_sync(self._claim_batch)
