@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from runway_devstack.testing import Databases, require_backend
-from runway_storage import insert_each_if_absent, insert_if_absent, inserted_keys
+from runway_storage import insert_if_absent, insert_many_if_absent, inserted_keys
 from runway_storage.upserts import ROWS_PER_INSERT
 
 metadata = sa.MetaData()
@@ -42,7 +42,7 @@ def test_only_the_absent_rows_are_inserted(engine: sa.Engine) -> None:
         assert not insert_if_absent(
             session, aliases, {"provider": "stripe", "alias": "ch_1", "payment_ref": "in_other"}
         )
-        insert_each_if_absent(
+        insert_many_if_absent(
             session,
             aliases,
             [
@@ -50,7 +50,7 @@ def test_only_the_absent_rows_are_inserted(engine: sa.Engine) -> None:
                 for alias, ref in (("ch_1", "in_other"), ("in_1", "in_1"), ("pi_1", "in_1"))
             ],
         )
-        insert_each_if_absent(session, aliases, [])
+        insert_many_if_absent(session, aliases, [])
     with engine.connect() as c:
         rows = c.execute(sa.select(aliases.c.alias, aliases.c.payment_ref).order_by(aliases.c.alias)).all()
     assert [tuple(r) for r in rows] == [("ch_1", "in_1"), ("in_1", "in_1"), ("pi_1", "in_1")]

@@ -4,7 +4,6 @@ from runway_storage.engine import create_database_engine, database_reachable
 from runway_storage.migrate import upgrade_to_head
 from runway_storage.types import UtcDateTime
 from runway_storage.upserts import (
-    insert_each_if_absent,
     insert_if_absent,
     insert_many_if_absent,
     insert_selected_if_absent,
@@ -16,7 +15,6 @@ from runway_storage.upserts import (
 __all__ = [
     "create_database_engine",
     "database_reachable",
-    "insert_each_if_absent",
     "insert_if_absent",
     "insert_many_if_absent",
     "inserted_keys",

@@ -52,26 +52,6 @@ def insert_if_absent(session: Session, table: sa.Table, values: dict[str, Any]) 
     return session.execute(statement, values).first() is not None
 
 
-@cache
-def _insert_each_if_absent_statement(
-    dialect: Dialect, table: sa.Table, columns: tuple[str, ...]
-) -> sa.TextClause:
-    return _typed(f"{_insert_sql(dialect, table, columns)} ON CONFLICT DO NOTHING", table, columns)
-
-
-def insert_each_if_absent(session: Session, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
-    """`insert_if_absent` for a few rows with the same columns, as one executemany of a
-    statement compiled once (the driver sends them together); nothing is returned."""
-    if rows:
-        statement = _insert_each_if_absent_statement(session.get_bind().dialect, table, tuple(rows[0]))
-        session.execute(statement, list(rows))
-
-
-def insert_many_if_absent(session: Session, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
-        session.execute(_insert(session, table).on_conflict_do_nothing(), list(rows))
-
-
 def insert_selected_if_absent(
     session: Session, table: sa.Table, columns: Sequence[str], rows: sa.Select[Any], returning: sa.Column[Any]
 ) -> list[Any]:
@@ -135,28 +115,28 @@ ROWS_PER_INSERT = 256
 
 @cache
 def _insert_rows_statement(
-    dialect: Dialect, table: sa.Table, columns: tuple[str, ...], rows: int
-) -> sa.TextualSelect:
+    dialect: Dialect, table: sa.Table, columns: tuple[str, ...], rows: int, returning: bool
+) -> sa.TextClause | sa.TextualSelect:
     quote = dialect.identifier_preparer.quote
     key = list(table.primary_key.columns)
     names = ", ".join(quote(c) for c in columns)
     values = ", ".join("(" + ", ".join(f":{c}_{i}" for c in columns) + ")" for i in range(rows))
-    sql = (
-        f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({names}) VALUES {values}"
-        f" ON CONFLICT DO NOTHING RETURNING {', '.join(quote(k.name) for k in key)}"
-    )
+    sql = f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({names}) VALUES {values}"
+    sql += " ON CONFLICT DO NOTHING"
     binds = (sa.bindparam(f"{c}_{i}", type_=table.c[c].type) for i in range(rows) for c in columns)
-    return sa.text(sql).bindparams(*binds).columns(*key)
+    statement = sa.text(sql + (f" RETURNING {', '.join(quote(k.name) for k in key)}" if returning else ""))
+    statement = statement.bindparams(*binds)
+    return statement.columns(*key) if returning else statement
 
 
-def inserted_keys(session: Session, table: sa.Table, rows: Sequence[dict[str, Any]]) -> set[tuple[Any, ...]]:
-    """Insert many rows (with the same columns) in one statement, skipping those whose key
-    is taken; the primary keys of the rows inserted. Of rows sharing a key, one is inserted.
+def _insert_rows(
+    session: Session, table: sa.Table, rows: Sequence[dict[str, Any]], *, returning: bool
+) -> set[tuple[Any, ...]]:
+    """Rows with the same columns, ROWS_PER_INSERT to a statement, keys already taken skipped.
 
-    Written as a text statement cached per row count: the dialect `insert().values([...])`
-    is compiled anew on every execution, which for a batch of 64 rows cost three times the
-    CPU of sending them (psycopg, measured).
-    """
+    Written as text statements cached per row count: SQLAlchemy's dialect `insert()` with
+    ON CONFLICT is compiled anew on every execution, which for a batch of 64 rows cost
+    three times the CPU of sending them (psycopg, measured)."""
     inserted: set[tuple[Any, ...]] = set()
     if not rows:
         return inserted
@@ -164,7 +144,21 @@ def inserted_keys(session: Session, table: sa.Table, rows: Sequence[dict[str, An
     columns = tuple(rows[0])
     for start in range(0, len(rows), ROWS_PER_INSERT):
         chunk = rows[start : start + ROWS_PER_INSERT]
-        statement = _insert_rows_statement(dialect, table, columns, len(chunk))
-        values = {f"{c}_{i}": row[c] for i, row in enumerate(chunk) for c in columns}
-        inserted.update(session.execute(statement, values).tuples())
+        statement = _insert_rows_statement(dialect, table, columns, len(chunk), returning)
+        result = session.execute(
+            statement, {f"{c}_{i}": row[c] for i, row in enumerate(chunk) for c in columns}
+        )
+        if returning:
+            inserted.update(result.tuples())
     return inserted
+
+
+def insert_many_if_absent(session: Session, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert many rows (with the same columns), skipping those whose key is taken."""
+    _insert_rows(session, table, rows, returning=False)
+
+
+def inserted_keys(session: Session, table: sa.Table, rows: Sequence[dict[str, Any]]) -> set[tuple[Any, ...]]:
+    """Insert many rows (with the same columns), skipping those whose key is taken; the
+    primary keys of the rows inserted. Of rows sharing a key, one is inserted."""
+    return _insert_rows(session, table, rows, returning=True)

@@ -54,7 +54,7 @@ from runway_donations.domain.facts import (
 from runway_donations.domain.plans import Cancellation, Report, derive
 from runway_donations.service_layer.leads import find_lead_of_donor
 from runway_eventbus.outbox import Outbox
-from runway_storage import insert_each_if_absent, insert_if_absent
+from runway_storage import insert_if_absent, insert_many_if_absent
 
 PROFILE = (
     "email",
@@ -261,7 +261,7 @@ class Facts:
                 "source_event_id": source_event_id,
             },
         )
-        insert_each_if_absent(
+        insert_many_if_absent(
             self.session,
             payment_aliases,
             [

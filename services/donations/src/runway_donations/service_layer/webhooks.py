@@ -123,17 +123,19 @@ def apply_batch(
     session = uow.session
     asked = [item.message_id for item in batch if item.message_id is not None]
     first_time = inbox.first_deliveries(session, asked) if inbox is not None else set(asked)
-    to_apply = []
-    for item in batch:  # a message twice in the batch is applied once
-        if item.message_id is None or item.message_id in first_time:
-            first_time.discard(item.message_id or "")
-            to_apply.append(item)
-    ids = [item.webhook_event_id for item in to_apply]
+    outcomes = ["redelivery"] * len(batch)
+    to_apply = []  # (position in the batch, item)
+    for position, item in enumerate(batch):
+        if item.message_id is None:
+            to_apply.append((position, item))
+        elif item.message_id in first_time:
+            first_time.discard(item.message_id)  # a message twice in the batch is applied once
+            to_apply.append((position, item))
+    ids = [item.webhook_event_id for _, item in to_apply]
     stored = {row.id: row for row in session.execute(STORED_EVENTS, {"ids": ids})} if ids else {}
     facts = Facts(session, uow.outbox, max_failures=max_failures)
-    outcomes: dict[int, str] = {}
     marks = []
-    for item in to_apply:
+    for position, item in to_apply:
         row = stored[item.webhook_event_id]
         error = None
         try:
@@ -147,11 +149,11 @@ def apply_batch(
         marks.append(
             {"the_event": row.id, "status": status, "processed_at": datetime.now(UTC), "error": error}
         )
-        outcomes[id(item)] = status
+        outcomes[position] = status
     facts.flush()
     if marks:
         session.execute(MARK_EVENT, marks)
-    return [outcomes.get(id(item), "redelivery") for item in batch]
+    return outcomes
 
 
 def process(
