@@ -23,6 +23,7 @@ from runway_eventbus.unit_of_work import UnitOfWork
 from runway_observability.http_tracing import RequestTracing
 from runway_observability.probes import probes_router
 from runway_observability.tracing import create_tracer_provider, trace_engine
+from runway_runtime.lean_routes import ServiceApp
 from runway_runtime.settings import CommonSettings
 from runway_storage import create_database_engine, database_reachable
 
@@ -84,7 +85,7 @@ def create_host(
     return host
 
 
-def create_service_app(host: ServiceHost, *, title: str, description: str) -> FastAPI:
+def create_service_app(host: ServiceHost, *, title: str, description: str) -> ServiceApp:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await host.messaging.start()
@@ -102,7 +103,7 @@ def create_service_app(host: ServiceHost, *, title: str, description: str) -> Fa
             host.tracer_provider.shutdown()
             host.engine.dispose()
 
-    app = FastAPI(title=title, description=description, lifespan=lifespan, version="1")
+    app = ServiceApp(title=title, description=description, lifespan=lifespan, version="1")
     app.state.host = host
     for unavailable in (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError):
         app.add_exception_handler(unavailable, database_unavailable)

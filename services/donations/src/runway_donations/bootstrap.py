@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from functools import partial
 
-from fastapi import FastAPI
 from sqlalchemy.orm import sessionmaker
 
 from runway_donations.adapters import tables
 from runway_donations.config import Settings
 from runway_donations.entrypoints import admin_http
-from runway_donations.entrypoints.http import router
+from runway_donations.entrypoints.http import WEBHOOK_ROUTES, router
 from runway_donations.entrypoints.subscribers import (
     WEBHOOK_RECEIVED_DURABLE,
     LeadFact,
@@ -21,10 +20,11 @@ from runway_donations.service_layer.webhooks import Incoming, ToApply, apply_bat
 from runway_eventbus.group_commit import GroupCommit
 from runway_eventbus.inbox import Inbox
 from runway_runtime.host import create_host, create_service_app
+from runway_runtime.lean_routes import ServiceApp
 from runway_storage import create_database_engine
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None) -> ServiceApp:
     settings = settings or Settings()
     # Both write paths commit in groups, on one engine whose SQLite transactions take turns:
     # stored webhooks (one commit answers every provider waiting on it) and applied ones.
@@ -62,4 +62,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.webhook_writer = writer
     app.include_router(router)
     app.include_router(admin_http.router)
+    # Every provider's webhooks come through these; they take only the request (decision 0014).
+    app.serve_lean(host.tracer_provider, router, *WEBHOOK_ROUTES)
     return app

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
 from sqlalchemy.orm import sessionmaker
 
 from runway_intake.adapters import tables
@@ -13,10 +12,11 @@ from runway_intake.entrypoints.http import router
 from runway_intake.entrypoints.rate_limits import TokenBuckets
 from runway_intake.service_layer.signup_writer import SignupWriter
 from runway_runtime.host import create_host, create_service_app
+from runway_runtime.lean_routes import ServiceApp
 from runway_storage import create_database_engine
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None) -> ServiceApp:
     settings = settings or Settings()
     host = create_host("intake", settings, settings.database_url, tables.outbox)
     app = create_service_app(
@@ -49,4 +49,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     }
     app.include_router(router)
     app.include_router(admin_http.router)
+    # Every sign-up comes through these two; they take only the request (decision 0014).
+    app.serve_lean(host.tracer_provider, router, "post_signup", "post_submission")
     return app

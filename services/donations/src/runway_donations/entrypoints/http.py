@@ -148,3 +148,11 @@ async def anedot_webhook(request: Request) -> dict[str, Any]:
     except MalformedEvent as error:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, f"body: {error}") from None
     return await _store(request, Incoming("anedot", event_id, str(payload["event"]), body))
+
+
+# The routes every provider posts to: answered leanly (runway_runtime.lean_routes).
+WEBHOOK_ROUTES = (
+    "stripe_webhook",
+    *(f"actblue_{kind}_webhook" for kind in ("contribution", "refund", "cancellation")),
+    "anedot_webhook",
+)
