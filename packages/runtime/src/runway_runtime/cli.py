@@ -13,6 +13,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from runway_observability.logs import configure_json_logging
+from runway_runtime.garbage import settle_heap
 from runway_runtime.settings import CommonSettings
 from runway_runtime.workers import WorkerSupervisor, reuse_port_socket
 from runway_storage import create_database_engine, upgrade_to_head
@@ -69,8 +70,10 @@ def service_main(
             elif args.workers > 1:
                 worker_argv = [sys.executable, sys.argv[0], "serve", "--host", args.host, "--port", str(port)]
                 return WorkerSupervisor(worker_argv, args.workers).run()
+            app = create_app(settings)
+            settle_heap()
             config = uvicorn.Config(
-                create_app(settings),
+                app,
                 host=args.host,
                 port=port,
                 log_config=None,
