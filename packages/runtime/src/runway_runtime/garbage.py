@@ -16,7 +16,7 @@ from __future__ import annotations
 import gc
 
 # (allocations before a young collection, young collections per middle one, middle per full)
-THRESHOLDS = (10_000, 20, 100)
+THRESHOLDS = (10_000, 20, 10)
 
 
 def settle_heap() -> None:
