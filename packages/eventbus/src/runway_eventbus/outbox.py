@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -14,6 +13,7 @@ from opentelemetry.context import Context
 from sqlalchemy.orm import Session
 
 from runway_contracts import CloudEvent, Event
+from runway_storage.ids import new_id
 
 
 class Outbox:
@@ -83,7 +83,7 @@ class Outbox:
             separators=(",", ":"),
         )
         encoded = ",".join(f"{json.dumps(key)}:{text}" for key, text in variants.items())
-        event_id = str(uuid.uuid4())
+        event_id = new_id()
         row = {
             "event_id": event_id,
             "subject": event_type,
@@ -103,7 +103,7 @@ class Outbox:
         `trace_context` defaults to the current one; a writer working for many
         requests at once passes each request's own.
         """
-        event_id = str(uuid.uuid4())
+        event_id = new_id()
         now = datetime.now(UTC)
         envelope = CloudEvent(
             id=event_id,

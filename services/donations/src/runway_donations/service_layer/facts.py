@@ -11,7 +11,6 @@ once, guarded by a notice row.
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -55,6 +54,7 @@ from runway_donations.domain.plans import Cancellation, Report, derive
 from runway_donations.service_layer.leads import find_lead_of_donor
 from runway_eventbus.outbox import Outbox
 from runway_storage import insert_if_absent, insert_many_if_absent
+from runway_storage.ids import new_id
 
 PROFILE = (
     "email",
@@ -151,7 +151,7 @@ class Facts:
             else:
                 return None
             now = datetime.now(UTC)
-            insert_if_absent(s, donors, {"id": str(uuid.uuid4()), "donor_key": key, "created_at": now})
+            insert_if_absent(s, donors, {"id": new_id(), "donor_key": key, "created_at": now})
             known = s.scalar(DONOR_BY_KEY, {"donor_key": key})
             if donor.customer_ref:
                 insert_if_absent(
@@ -226,7 +226,7 @@ class Facts:
             self.session,
             ledger_entries,
             {
-                "id": str(uuid.uuid4()),
+                "id": new_id(),
                 "provider": provider,
                 "kind": kind,
                 "source_ref": source_ref,
@@ -242,7 +242,7 @@ class Facts:
     def _payment(self, fact: PaymentSucceeded, source_event_id: str) -> None:
         donor_id = self.donor_id(fact.donor)
         assert donor_id is not None, "a payment always names its donor"
-        contribution_id = str(uuid.uuid4())
+        contribution_id = new_id()
         created = insert_if_absent(
             self.session,
             contributions,
@@ -419,7 +419,7 @@ class Facts:
             self.session,
             recurring_plans,
             {
-                "id": str(uuid.uuid4()),
+                "id": new_id(),
                 "provider": provider,
                 "plan_ref": plan_ref,
                 "customer_ref": customer_ref,

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -27,6 +26,7 @@ from runway_donations.service_layer.facts import Facts
 from runway_eventbus.inbox import Inbox
 from runway_eventbus.unit_of_work import UnitOfWork
 from runway_storage import inserted_keys
+from runway_storage.ids import new_id
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ def store_batch(uow: UnitOfWork, batch: list[Incoming]) -> list[str]:
     now = datetime.now(UTC)
     rows = [
         {
-            "id": str(uuid.uuid4()),
+            "id": new_id(),
             "provider": incoming.provider,
             "provider_event_id": incoming.provider_event_id,
             "event_type": incoming.event_type,

@@ -16,7 +16,6 @@ sign-up at a time.
 
 from __future__ import annotations
 
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,6 +38,7 @@ from runway_intake.service_layer.signups import (
     lead_view,
     new_lead_row,
 )
+from runway_storage.ids import new_id
 
 _OWNERS = (
     sa.select(lead_identities.c.kind, lead_identities.c.value, leads)
@@ -162,7 +162,7 @@ def write_batch(uow: UnitOfWork, items: list[Item]) -> list[Accepted | BaseExcep
             if value and (kind, value) not in owners:
                 owners[(kind, value)] = lead
                 identity_rows.append({"kind": kind, "value": value, "lead_id": lead["id"], "created_at": now})
-        submission_id = str(uuid.uuid4())
+        submission_id = new_id()
         submission_rows.append(
             {
                 "id": submission_id,

@@ -13,7 +13,6 @@ the leads involved are also locked (FOR UPDATE) so two merges cannot interleave.
 from __future__ import annotations
 
 import random
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,6 +37,7 @@ from runway_intake.domain.contact_details import email_identity
 from runway_intake.domain.identity import Create, Join, KnownLead, Merge, resolve
 from runway_intake.domain.signup import Consent, Signup, combine_leads, merged_values
 from runway_storage import insert_if_absent
+from runway_storage.ids import new_id
 
 RETRIES = 5
 
@@ -241,7 +241,7 @@ def _accept(signup: Signup, uow: UnitOfWork) -> Accepted:
     now = datetime.now(UTC)
     email_key = email_identity(signup.email) if signup.email else None
     by_email, by_phone = _find_owners(session, email_key, signup.phone)
-    submission_id = str(uuid.uuid4())
+    submission_id = new_id()
     resolution = resolve(_known(by_email), _known(by_phone))
     merged: tuple[str, ...] = ()
 
@@ -306,7 +306,7 @@ def _accept(signup: Signup, uow: UnitOfWork) -> Accepted:
 
 def new_lead_row(signup: Signup, email_key: str | None, now: datetime) -> dict[str, Any]:
     return {
-        "id": str(uuid.uuid4()),
+        "id": new_id(),
         "email": signup.email,
         "email_key": email_key,
         "phone": signup.phone,

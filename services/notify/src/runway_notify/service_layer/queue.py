@@ -9,7 +9,6 @@ check that sees a STOP arriving while a message waits.
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +21,7 @@ from runway_notify.domain.message_types import ALL
 from runway_notify.domain.notifications import Notification, message_id
 from runway_notify.domain.rules import reason_not_to_queue
 from runway_storage import insert_if_absent
+from runway_storage.ids import new_id
 
 # Where the queued row keeps the W3C trace context of the event that caused it,
 # so the send continues the sign-up's trace.
@@ -50,7 +50,7 @@ def enqueue(
         session,
         deliveries,
         {
-            "id": str(uuid.uuid4()),
+            "id": new_id(),
             "notification_key": note.key,
             "message_type": note.message_type,
             "channel": note.channel,
