@@ -6,16 +6,20 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import sqlalchemy as sa
 from notify_scenarios import ORG, Clock, FakeEmail, FakeSms, NotifyDatabase, lead, race, received
 from sqlalchemy.exc import OperationalError
 
 from runway_contracts.donations import ContributionSucceeded, DonorRef
 from runway_contracts.intake import LeadMerged
-from runway_contracts.matching import DeadlineApproaching, LeadRaceNearby
+from runway_contracts.matching import DeadlineApproaching, LeadMatched, LeadRaceNearby
 from runway_notify.domain.outcomes import Rejected, TryLater
+from runway_notify.entrypoints.subscribers import LEAD_MATCHED, LEAD_RECEIVED, Received, plans, write_events
 from runway_notify.service_layer import dispatcher as dispatcher_module
 from runway_notify.service_layer import messages, opt_out
 from runway_notify.service_layer.contacts import merge
+from runway_notify.service_layer.messages import ContactNotYetKnown
+from runway_notify.service_layer.queue import deliveries_together
 from runway_notify.service_layer.sms_reports import delivery_status
 
 NIGHT = datetime(2026, 11, 27, 3, 30, tzinfo=UTC)  # 22:30 New York, 21:30 Chicago, 19:30 LA, 17:30 Honolulu
@@ -290,3 +294,51 @@ def test_outcomes_the_database_could_not_take_are_recorded_when_it_returns_never
     run(dispatcher)
     assert len(email.sent) == 1 and other.sent == []
     assert notify_db.rows("SELECT status, attempts FROM deliveries") == [("sent", 1)]
+
+
+def test_a_batch_of_events_queues_its_messages_together_once_each(notify_db: NotifyDatabase) -> None:
+    """The event writer's path: the batch's messages go into the queue in one statement at the
+    end, a message queued twice in the batch is there once, a later event in the batch sees
+    the contact an earlier one recorded, and one event that cannot be handled yet leaves the
+    rest of the batch in place."""
+    plan = {durable: p for _, durable, _, p in plans(ORG, digest_hour=9)}
+    maya = lead("maya", email="maya@example.org")
+    matched = LeadMatched(
+        lead_id="maya",
+        postal_code="66044",
+        location_resolved=True,
+        location_summary="Lawrence, KS",
+        total_races=1,
+        races=[race("r1")],
+        matched_at=NIGHT,
+    )
+    unknown = matched.model_copy(update={"lead_id": "nobody-yet"})
+    batch = [
+        Received(LEAD_RECEIVED, "e1", received(maya), plan[LEAD_RECEIVED], {}),
+        Received(LEAD_RECEIVED, "e1", received(maya), plan[LEAD_RECEIVED], {}),  # redelivered
+        Received(LEAD_RECEIVED, "e2", received(maya), plan[LEAD_RECEIVED], {}),  # same welcome
+        Received(LEAD_MATCHED, "e3", matched, plan[LEAD_MATCHED], {}),
+        Received(LEAD_MATCHED, "e4", unknown, plan[LEAD_MATCHED], {}),
+    ]
+    with notify_db.uow() as uow:
+        answers = write_events(uow, batch)
+        uow.commit()
+    assert answers[:4] == [1, 0, 1, 1]  # 1: may be sent (the queue keeps one of each message)
+    assert isinstance(answers[4], ContactNotYetKnown)
+    queued = notify_db.rows("SELECT message_type, recipient FROM deliveries ORDER BY message_type")
+    assert [tuple(r) for r in queued] == [
+        ("races_near_you", "maya@example.org"),
+        ("welcome", "maya@example.org"),
+    ]
+    handled = notify_db.rows("SELECT event_id FROM inbox ORDER BY event_id")
+    assert [r[0] for r in handled] == ["e1", "e2", "e3"]  # e4 is retried later
+
+
+def test_messages_queued_together_wait_for_the_end_of_the_batch(notify_db: NotifyDatabase) -> None:
+    with notify_db.uow() as uow:
+        with deliveries_together(uow.session):
+            messages.lead_received(uow.session, received(lead("a", email="a@example.org")), NIGHT, ORG)
+            inside = uow.session.execute(sa.text("SELECT count(*) FROM deliveries")).scalar()
+        after = uow.session.execute(sa.text("SELECT count(*) FROM deliveries")).scalar()
+        uow.commit()
+    assert (inside, after) == (0, 1)

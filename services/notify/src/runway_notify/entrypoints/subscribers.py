@@ -22,6 +22,7 @@ from runway_eventbus.inbox import handle_each_once
 from runway_eventbus.unit_of_work import UnitOfWork
 from runway_notify.adapters import tables
 from runway_notify.service_layer import contacts, messages
+from runway_notify.service_layer.queue import deliveries_together
 
 LEAD_RECEIVED = "notify-lead-received-v1"
 LEAD_MERGED = "notify-lead-merged-v1"
@@ -59,9 +60,10 @@ def write_events(uow: UnitOfWork, batch: list[Received]) -> list[int | Exception
         finally:
             context.detach(token)
 
-    return handle_each_once(
-        uow.session, tables.inbox, batch, lambda item: (item.consumer, item.event_id), queue, already=0
-    )
+    with deliveries_together(uow.session):
+        return handle_each_once(
+            uow.session, tables.inbox, batch, lambda item: (item.consumer, item.event_id), queue, already=0
+        )
 
 
 def plans(org: dict[str, str], digest_hour: int) -> list[tuple[str, str, str, Plan]]:
