@@ -14,7 +14,14 @@ from runway_contracts.donations import ContributionSucceeded, DonorRef
 from runway_contracts.intake import LeadMerged
 from runway_contracts.matching import DeadlineApproaching, LeadMatched, LeadRaceNearby
 from runway_notify.domain.outcomes import Rejected, TryLater
-from runway_notify.entrypoints.subscribers import LEAD_MATCHED, LEAD_RECEIVED, Received, plans, write_events
+from runway_notify.entrypoints.subscribers import (
+    LEAD_MATCHED,
+    LEAD_MERGED,
+    LEAD_RECEIVED,
+    Received,
+    plans,
+    write_events,
+)
 from runway_notify.service_layer import dispatcher as dispatcher_module
 from runway_notify.service_layer import messages, opt_out
 from runway_notify.service_layer.contacts import merge
@@ -342,3 +349,60 @@ def test_messages_queued_together_wait_for_the_end_of_the_batch(notify_db: Notif
         after = uow.session.execute(sa.text("SELECT count(*) FROM deliveries")).scalar()
         uow.commit()
     assert (inside, after) == (0, 1)
+
+
+def _matched(lead_id: str, race_id: str = "r1") -> LeadMatched:
+    return LeadMatched(
+        lead_id=lead_id,
+        postal_code="66044",
+        location_resolved=True,
+        location_summary="Lawrence, KS",
+        total_races=1,
+        races=[race(race_id)],
+        matched_at=NIGHT,
+    )
+
+
+def test_a_batch_reads_its_contacts_in_one_query_and_a_merge_in_it_is_followed(
+    notify_db: NotifyDatabase,
+) -> None:
+    for name in ("a", "b", "c"):
+        lead_received(notify_db, lead(name, email=f"{name}@example.org"))
+    plan = {durable: p for _, durable, _, p in plans(ORG, digest_hour=9)}
+    contact_reads: list[str] = []
+
+    def note(_conn, _cursor, statement: str, *_args) -> None:  # type: ignore[no-untyped-def]
+        if "FROM contacts" in statement:
+            contact_reads.append(statement)
+
+    sa.event.listen(notify_db.engine, "before_cursor_execute", note)
+    try:
+        with notify_db.uow() as uow:
+            answers = write_events(
+                uow, [Received(LEAD_MATCHED, f"m-{n}", _matched(n), plan[LEAD_MATCHED], {}) for n in "abc"]
+            )
+            uow.commit()
+    finally:
+        sa.event.remove(notify_db.engine, "before_cursor_execute", note)
+    assert answers == [1, 1, 1]
+    assert len(contact_reads) == 1  # one read ahead for the batch, not one per event
+
+    # A merge inside a batch: the absorbed lead's later event reaches the survivor.
+    merged = LeadMerged(
+        survivor_lead_id="a", merged_lead_ids=["b"], merged_at=NIGHT, lead=lead("a", email="a@example.org")
+    )
+    with notify_db.uow() as uow:
+        answers = write_events(
+            uow,
+            [
+                Received(LEAD_MATCHED, "m-b2", _matched("b", "r2"), plan[LEAD_MATCHED], {}),
+                Received(LEAD_MERGED, "merge", merged, plan[LEAD_MERGED], {}),
+                Received(LEAD_MATCHED, "m-b3", _matched("b", "r3"), plan[LEAD_MATCHED], {}),
+            ],
+        )
+        uow.commit()
+    assert answers == [1, 0, 1]
+    recipients = notify_db.rows(
+        "SELECT lead_id, recipient FROM deliveries WHERE CAST(context AS TEXT) LIKE '%r3%' AND message_type = 'races_near_you'"
+    )
+    assert [tuple(r) for r in recipients] == [("a", "a@example.org")]

@@ -60,7 +60,11 @@ def write_events(uow: UnitOfWork, batch: list[Received]) -> list[int | Exception
         finally:
             context.detach(token)
 
-    with deliveries_together(uow.session):
+    looked_up = (getattr(item.event, "lead_id", None) for item in batch)
+    with (
+        contacts.contacts_read_ahead(uow.session, [lead_id for lead_id in looked_up if lead_id]),
+        deliveries_together(uow.session),
+    ):
         return handle_each_once(
             uow.session, tables.inbox, batch, lambda item: (item.consumer, item.event_id), queue, already=0
         )

@@ -6,6 +6,8 @@ cannot bring it back and messages meant for it reach the survivor.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -18,6 +20,39 @@ from runway_notify.adapters.time_zones import time_zone_for_zip
 from runway_storage import insert_if_absent, upsert
 
 MAX_MERGE_HOPS = 10
+_READ_AHEAD = "notify.contacts_read_ahead"
+
+
+@contextmanager
+def contacts_read_ahead(session: Session, lead_ids: Iterable[str]) -> Iterator[None]:
+    """Read the contacts a batch of events will look up in one SELECT, not one each.
+
+    `find_contact` answers from what was read until the batch writes a contact
+    (`record_lead`, `merge`); from then on that lead's lookups, or after a merge
+    every lookup, go to the database again.
+    """
+    wanted = sorted(set(lead_ids))
+    rows = (
+        session.execute(sa.select(contacts).where(contacts.c.lead_id.in_(wanted))).mappings()
+        if wanted
+        else []
+    )
+    read: dict[str, dict[str, Any] | None] = dict.fromkeys(wanted)
+    read |= {row["lead_id"]: dict(row) for row in rows}
+    session.info[_READ_AHEAD] = read
+    try:
+        yield
+    finally:
+        del session.info[_READ_AHEAD]
+
+
+def _forget(session: Session, lead_id: str | None = None) -> None:
+    read = session.info.get(_READ_AHEAD)
+    if read is not None:
+        if lead_id is None:
+            read.clear()
+        else:
+            read.pop(lead_id, None)
 
 
 def contact_row(lead: LeadView, now: datetime) -> dict[str, Any]:
@@ -38,14 +73,19 @@ def contact_row(lead: LeadView, now: datetime) -> dict[str, Any]:
 def record_lead(session: Session, lead: LeadView, now: datetime) -> dict[str, Any] | None:
     """Store the lead's latest view; None if the lead was merged away (the survivor's view wins)."""
     row = contact_row(lead, now)
+    _forget(session, lead.lead_id)
     written = upsert(session, contacts, row, key=["lead_id"], unless_set="merged_into")
     return row if written else None
 
 
 def find_contact(session: Session, lead_id: str) -> dict[str, Any] | None:
     """The contact for `lead_id`, following merges to the survivor."""
+    read = session.info.get(_READ_AHEAD, {})
     for _ in range(MAX_MERGE_HOPS):
-        row = session.execute(sa.select(contacts).where(contacts.c.lead_id == lead_id)).mappings().first()
+        if lead_id in read:
+            row = read[lead_id]
+        else:
+            row = session.execute(sa.select(contacts).where(contacts.c.lead_id == lead_id)).mappings().first()
         if row is None or not row["merged_into"]:
             return dict(row) if row else None
         lead_id = row["merged_into"]
@@ -55,6 +95,7 @@ def find_contact(session: Session, lead_id: str) -> dict[str, Any] | None:
 def merge(session: Session, event: LeadMerged, now: datetime) -> None:
     """The survivor takes the merged leads' history, digests and opt-outs."""
     survivor = event.survivor_lead_id
+    _forget(session)
     upsert(session, contacts, contact_row(event.lead, now) | {"merged_into": None}, key=["lead_id"])
     for merged in event.merged_lead_ids:
         old = session.execute(sa.select(contacts).where(contacts.c.lead_id == merged)).mappings().first()
