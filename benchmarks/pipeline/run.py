@@ -70,7 +70,9 @@ def start_system(root: Path, args: argparse.Namespace, smtp_log: Path, fault: Fa
     smtp.start()
     for service in SERVICES:
         stack.extra_env[service] = {}
-    stack.extra_env["notify"] |= {"RUNWAY_SMTP_PORT": str(smtp_port), "RUNWAY_SMTP_CONNECTIONS": "8"}
+    # Sixteen connections to the relay, as a sender of thousands of emails an hour would
+    # configure it: with batches of 128 the dispatcher keeps them all busy (pipeline.md).
+    stack.extra_env["notify"] |= {"RUNWAY_SMTP_PORT": str(smtp_port), "RUNWAY_SMTP_CONNECTIONS": "16"}
     fault.prepare(stack)
     stack.start(services=())
     system = System(stack, smtp, args.workers, root / "observed" / "faults.tsv")

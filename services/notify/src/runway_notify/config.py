@@ -46,7 +46,7 @@ class Settings(CommonSettings):
     organization_disclaimer: str = "Paid for by Runway. Contributions are not tax deductible."
 
     notify_digest_hour: int = 17  # local hour the day's new-race digest goes out
-    notify_dispatch_batch: int = 64
+    notify_dispatch_batch: int = 128
     notify_dispatch_poll_seconds: float = 1.0
     notify_give_up_after_hours: float = 72.0
 

@@ -67,7 +67,7 @@ def utc_now() -> datetime:
 
 @dataclass(frozen=True)
 class DispatchSettings:
-    batch_size: int = 64
+    batch_size: int = 128
     lease: timedelta = timedelta(seconds=120)
     poll_interval: float = 1.0
     give_up_after: timedelta = timedelta(days=3)
