@@ -18,7 +18,7 @@ from runway_notify.entrypoints import admin_http
 from runway_notify.entrypoints.http import router, sms_router
 from runway_notify.entrypoints.subscribers import Received, subscriptions, write_events
 from runway_notify.service_layer.composing import Composer
-from runway_notify.service_layer.dispatcher import Dispatcher, DispatchSettings
+from runway_notify.service_layer.dispatcher import Dispatcher, DispatchSettings, lease_covering
 from runway_runtime.host import create_host, create_service_app
 from runway_storage import create_database_engine
 
@@ -105,6 +105,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         host.tracer_provider.get_tracer("runway-notify"),
         settings=DispatchSettings(
             batch_size=settings.notify_dispatch_batch,
+            lease=lease_covering(
+                settings.notify_dispatch_batch, settings.smtp_connections, settings.smtp_timeout_seconds
+            ),
             poll_interval=settings.notify_dispatch_poll_seconds,
             give_up_after=timedelta(hours=settings.notify_give_up_after_hours),
         ),

@@ -22,6 +22,7 @@ from runway_notify.domain.rules import (
 from runway_notify.domain.sms_keywords import keyword
 from runway_notify.domain.unsubscribe_tokens import BadToken, make_token, read_token
 from runway_notify.service_layer.composing import Claimed, Composer
+from runway_notify.service_layer.dispatcher import lease_covering
 from runway_notify.service_layer.previews import SAMPLES
 
 STOP_WORDS = ["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"]
@@ -187,3 +188,10 @@ def test_non_ascii_names_subjects_and_addresses_survive_the_trip() -> None:
     assert "José Ñúñez" in message.get_body(("html",)).get_content()
     utf8 = composer().email(replace(delivery, recipient="josé@example.org"))
     assert utf8.utf8 and parsed(utf8)["To"] == "josé@example.org"
+
+
+def test_a_claim_outlasts_a_round_in_which_every_send_times_out() -> None:
+    # 128 messages over 4 connections: 32 each in turn, each up to two servers' timeouts.
+    assert lease_covering(128, 4, 10.0) > timedelta(seconds=32 * 2 * 10)
+    assert lease_covering(128, 16, 10.0) > timedelta(seconds=8 * 2 * 10)
+    assert lease_covering(1, 16, 1.0) == timedelta(seconds=120)  # never shorter than before

@@ -73,6 +73,15 @@ class DispatchSettings:
     give_up_after: timedelta = timedelta(days=3)
 
 
+def lease_covering(batch_size: int, connections: int, send_timeout: float) -> timedelta:
+    """A claim's lease, longer than a whole round can take when every send runs into its
+    timeout (a message may try the primary server, then the fallback), so that no other
+    dispatcher takes a message back while this one may still be sending it. The price: the
+    messages of a dispatcher that crashed wait this long before another sends them."""
+    turns = -(-batch_size // max(connections, 1))  # messages each connection sends in turn
+    return max(timedelta(seconds=120), timedelta(seconds=2 * turns * send_timeout + 30))
+
+
 def _due(now: datetime) -> sa.ColumnElement[bool]:
     return sa.or_(
         sa.and_(deliveries.c.status == "queued", deliveries.c.due_at <= now),
