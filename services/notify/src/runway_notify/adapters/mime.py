@@ -4,8 +4,9 @@ Every message has the same shape (headers, then a plain-text and an HTML part),
 so an ASCII recipient's message is written out directly: quoted-printable by
 `binascii.b2a_qp` (C), headers unfolded (RFC 5322 allows 998 characters; folding
 would break the List-Unsubscribe URL for mailbox providers), non-ASCII header
-text as RFC 2047 encoded words (folded between words, as 2047 requires). Flattening `email.mime` objects cost ~0.5 ms of
-notify's CPU per message, most of it folding headers that were never folded.
+text as RFC 2047 encoded words (folded between words, as 2047 requires).
+Flattening `email.mime` objects cost ~0.5 ms of notify's CPU per message, most of
+it folding headers that were never folded.
 The boundary starts with "=_", which quoted-printable text cannot contain ("="
 there is always followed by two hex digits or a line break). A recipient whose
 address is not ASCII takes the `EmailMessage` path, which knows SMTPUTF8.
