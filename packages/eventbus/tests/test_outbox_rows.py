@@ -4,7 +4,7 @@ bulk write stores what a plain insert would."""
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import sessionmaker
 
 from runway_contracts import CloudEvent
+from runway_contracts.intake import LeadReceived, LeadView
 from runway_contracts.matching import DeadlineApproaching, LeadRaceNearby, RaceSummary
 from runway_devstack.testing import Databases, require_backend
 from runway_eventbus.outbox import FAN_OUT_HEADER, Outbox, messages_of
@@ -106,3 +107,35 @@ def test_staged_rows_read_back_as_sqlalchemy_wrote_them(backend: str, tmp_path: 
     finally:
         engine.dispose()
         databases.drop()
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        DeadlineApproaching(lead_id="lead-1", race=RACE, days_left=7),
+        LeadRaceNearby(lead_id='lead-"2', race=RACE.model_copy(update={"division_name": "Año Nuevo \u2028"})),
+        LeadReceived(
+            submission_id="s-1",
+            form_key="signup",
+            is_new_lead=True,
+            received_at=datetime(2026, 11, 29, 6, 0, 0, 1, tzinfo=UTC),
+            lead=LeadView(lead_id="l-1", email="a@example.org"),  # most of the view is None
+        ),
+    ],
+)
+@pytest.mark.parametrize("subject", ["lead-1", None])
+def test_an_event_is_encoded_as_its_envelope_would_serialize_it(event: object, subject: str | None) -> None:
+    from runway_eventbus.outbox import encode_event
+
+    when = datetime(2026, 11, 29, 6, 0, tzinfo=UTC)  # no microseconds: the shortest form
+    envelope = CloudEvent(
+        id="e-1",
+        source="/runway/matching",
+        type=event.TYPE,  # type: ignore[attr-defined]
+        subject=subject,
+        time=when,
+        data=event.model_dump(mode="json"),  # type: ignore[attr-defined]
+    )
+    encoded = encode_event(event, "e-1", "/runway/matching", subject, when)  # type: ignore[arg-type]
+    assert encoded == envelope.model_dump_json(exclude_none=True).encode()
+    assert CloudEvent.model_validate_json(encoded).payload() == event

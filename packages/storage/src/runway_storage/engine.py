@@ -9,6 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
 
+from runway_storage import json_columns
+
 PAGE_CACHE_KIB = 65_536  # per SQLite connection
 
 
@@ -28,6 +30,7 @@ def create_database_engine(url: str, *, immediate: bool = False, **kwargs: Any) 
     file lock hands it over in turn, the moment it is released.
     """
     parsed = make_url(url)
+    kwargs = {"json_serializer": json_columns.dumps, "json_deserializer": json_columns.loads} | kwargs
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)

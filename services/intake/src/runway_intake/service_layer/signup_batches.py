@@ -38,6 +38,7 @@ from runway_intake.service_layer.signups import (
     lead_view,
     new_lead_row,
 )
+from runway_storage.bulk import insert_rows
 from runway_storage.ids import new_id
 
 _OWNERS = (
@@ -211,7 +212,7 @@ def write_batch(uow: UnitOfWork, items: list[Item]) -> list[Accepted | BaseExcep
 
     # Only now, with nothing left that could hand the batch back: counted once.
     if created:
-        session.execute(leads.insert(), list(created.values()))
+        insert_rows(session, leads, list(created.values()))
         _bump_count(session, len(created))
     if changed:
         session.execute(
@@ -226,7 +227,6 @@ def write_batch(uow: UnitOfWork, items: list[Item]) -> list[Accepted | BaseExcep
         (submissions, submission_rows),
         (idempotency_keys, key_rows),
     ):
-        if rows:
-            session.execute(table.insert(), rows)
+        insert_rows(session, table, rows)
     uow.outbox.stage_rows(session, event_rows)
     return results
