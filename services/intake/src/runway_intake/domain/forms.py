@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 CANONICAL_FIELDS = frozenset(
@@ -58,9 +59,16 @@ class Form:
     honeypot_field: str | None = "website"
     active: bool = True
 
+    @cached_property
+    def canonical_by_path(self) -> dict[str, str]:
+        """The mapping read backwards: a submitted field's path -> its canonical name."""
+        return {normalize_path(path): canonical for canonical, path in self.mapping.items()}
+
 
 def normalize_path(name: str) -> str:
     """`q3_name[first]` and `q3_name.first` name the same field."""
+    if "[" not in name and not name.startswith(".") and not name.endswith("."):
+        return name  # most names: nothing to rewrite, and no regex to run
     return _BRACKETS.sub(lambda m: "." + m.group(1) if m.group(1) else "", name).strip(".")
 
 
@@ -87,7 +95,7 @@ class MappedSubmission:
 
 
 def apply_mapping(form: Form, flat: dict[str, Any]) -> MappedSubmission:
-    by_path = {normalize_path(path): canonical for canonical, path in form.mapping.items()}
+    by_path = form.canonical_by_path
     fields: dict[str, Any] = {}
     custom: dict[str, Any] = {}
     for path, value in flat.items():
