@@ -76,3 +76,24 @@ def test_inserted_keys_names_exactly_the_rows_inserted_across_chunks_and_repeats
     assert len(stored) == ROWS_PER_INSERT + 42
     assert stored["ch_taken"] == "in_0" and stored["ch_0003"] == "in_1"
     assert stored["ch_twice"] in ("in_first", "in_second")
+
+
+def test_any_row_count_is_written_exactly_by_a_few_statements_per_table(engine: sa.Engine) -> None:
+    from runway_storage.upserts import ROW_COUNTS, _insert_rows_statement
+
+    made_before = _insert_rows_statement.cache_info().currsize
+    with Session(engine) as session, session.begin():
+        for count in [*range(1, 70), 191, 193, 300]:
+            rows = [
+                {"provider": f"p{count}", "alias": f"a{i}", "payment_ref": "r"}
+                if i % 2
+                else {"payment_ref": "r", "alias": f"a{i}", "provider": f"p{count}"}  # another key order
+                for i in range(count)
+            ]
+            assert inserted_keys(session, aliases, rows) == {(f"p{count}", f"a{i}") for i in range(count)}
+            assert inserted_keys(session, aliases, rows[:3]) == set()  # padded with taken keys: none new
+    with engine.connect() as c:
+        assert (
+            c.scalar(sa.select(sa.func.count()).select_from(aliases)) == sum(range(1, 70)) + 191 + 193 + 300
+        )
+    assert _insert_rows_statement.cache_info().currsize - made_before <= len(ROW_COUNTS)
