@@ -23,6 +23,18 @@ from runway_storage import upsert
 LEAD_BY_CONTACT = sa.select(lead_contacts.c.lead_id).where(
     lead_contacts.c.kind == sa.bindparam("kind"), lead_contacts.c.value == sa.bindparam("value")
 )
+# Built once: a statement built per call is traversed again for its cache key every time,
+# which for every lead event cost more than running it.
+_LINK_UNLINKED_BY_EMAIL = (
+    donors.update()
+    .where(donors.c.lead_id.is_(None), donors.c.donor_key == sa.bindparam("b_donor_key"))
+    .values(lead_id=sa.bindparam("b_lead_id"))
+)
+_LINK_UNLINKED_BY_PHONE = (
+    donors.update()
+    .where(donors.c.lead_id.is_(None), donors.c.phone_key == sa.bindparam("b_phone_key"))
+    .values(lead_id=sa.bindparam("b_lead_id"))
+)
 
 
 def find_lead_of_donor(session: Session, donor_key: str, donor_phone_key: str | None) -> str | None:
@@ -68,14 +80,9 @@ def link_lead(session: Session, lead: LeadView, merged_lead_ids: list[str], now:
                 {"kind": kind, "value": value, "lead_id": lead.lead_id, "updated_at": now},
                 key=["kind", "value"],
             )
-    unlinked = donors.c.lead_id.is_(None)
     if contacts[0][1]:
         session.execute(
-            donors.update()
-            .where(unlinked, donors.c.donor_key == f"email:{contacts[0][1]}")
-            .values(lead_id=lead.lead_id)
+            _LINK_UNLINKED_BY_EMAIL, {"b_donor_key": f"email:{contacts[0][1]}", "b_lead_id": lead.lead_id}
         )
     if contacts[1][1]:
-        session.execute(
-            donors.update().where(unlinked, donors.c.phone_key == contacts[1][1]).values(lead_id=lead.lead_id)
-        )
+        session.execute(_LINK_UNLINKED_BY_PHONE, {"b_phone_key": contacts[1][1], "b_lead_id": lead.lead_id})
