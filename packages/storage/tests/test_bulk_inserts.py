@@ -3,7 +3,7 @@ and JSON columns keep every value `json` could keep."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -12,7 +12,6 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from runway_devstack.testing import Databases, require_backend
 from runway_storage import UtcDateTime
 from runway_storage.bulk import insert_rows
 
@@ -34,15 +33,9 @@ notes = sa.Table(
 )
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.Engine]:
-    require_backend(request.param)
-    databases = Databases(request.param, tmp_path)
-    engine = databases.engine("intake")
-    metadata.create_all(engine)
-    yield engine
-    engine.dispose()
-    databases.drop()
+@pytest.fixture
+def engine(engine_with: Callable[[sa.MetaData], sa.Engine]) -> sa.Engine:
+    return engine_with(metadata)
 
 
 def _rows() -> list[dict[str, Any]]:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from runway_devstack.testing import Databases, require_backend
 from runway_storage import insert_if_absent, insert_many_if_absent, inserted_keys
 from runway_storage.upserts import ROWS_PER_INSERT
 
@@ -23,15 +21,9 @@ aliases = sa.Table(
 )
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.Engine]:
-    require_backend(request.param)
-    databases = Databases(request.param, tmp_path)
-    engine = databases.engine("donations")
-    metadata.create_all(engine)
-    yield engine
-    engine.dispose()
-    databases.drop()
+@pytest.fixture
+def engine(engine_with: Callable[[sa.MetaData], sa.Engine]) -> sa.Engine:
+    return engine_with(metadata)
 
 
 def test_only_the_absent_rows_are_inserted(engine: sa.Engine) -> None:

@@ -124,11 +124,8 @@ def encode_event(event: Event, event_id: str, source: str, subject_id: str | Non
     """
     envelope = CloudEvent(id=event_id, source=source, type=event.TYPE, subject=subject_id, time=time, data={})
     head = envelope.model_dump_json(exclude_none=True)
-    assert head.endswith(_EMPTY_DATA)
-    return f"{head[: -len('{}}')]}{event.model_dump_json()}}}".encode()
-
-
-_EMPTY_DATA = '"data":{}}'
+    assert head.endswith('"data":{}}')
+    return f"{head.removesuffix('{}}')}{event.model_dump_json()}}}".encode()
 
 
 COLUMNS = ("event_id", "subject", "body", "headers", "created_at")
