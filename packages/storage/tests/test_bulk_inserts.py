@@ -1,5 +1,5 @@
-"""Rows inserted by `insert_rows` are stored exactly as SQLAlchemy's own INSERT stores them,
-and JSON columns keep every value `json` could keep."""
+"""Rows inserted by `insert_rows` and `insert_many_if_absent` are stored exactly as
+SQLAlchemy's own INSERT stores them, and JSON columns keep every value `json` could keep."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from runway_storage import UtcDateTime
+from runway_storage import UtcDateTime, insert_many_if_absent
 from runway_storage.bulk import insert_rows
 
 metadata = sa.MetaData()
@@ -59,9 +59,12 @@ def _rows() -> list[dict[str, Any]]:
     ]
 
 
-def test_rows_read_back_as_sqlalchemy_inserted_them(engine: sa.Engine) -> None:
+@pytest.mark.parametrize("write", [insert_rows, insert_many_if_absent])
+def test_rows_read_back_as_sqlalchemy_inserted_them(
+    engine: sa.Engine, write: Callable[[Session, sa.Table, list[dict[str, Any]]], None]
+) -> None:
     with Session(engine) as session, session.begin():
-        insert_rows(session, people, _rows())
+        write(session, people, _rows())
     with engine.connect() as c:
         bulk = [r._asdict() for r in c.execute(sa.select(people).order_by(people.c.id))]
         c.execute(people.delete())

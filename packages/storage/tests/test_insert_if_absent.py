@@ -48,6 +48,19 @@ def test_only_the_absent_rows_are_inserted(engine: sa.Engine) -> None:
     assert [tuple(r) for r in rows] == [("ch_1", "in_1"), ("in_1", "in_1"), ("pi_1", "in_1")]
 
 
+def test_of_rows_sharing_a_key_in_one_call_the_first_is_kept(engine: sa.Engine) -> None:
+    def row(alias: str, ref: str) -> dict[str, str]:
+        return {"provider": "stripe", "alias": alias, "payment_ref": ref}
+
+    with Session(engine) as session, session.begin():
+        insert_many_if_absent(
+            session, aliases, [row("ch_1", "in_first"), row("ch_2", "in_2"), row("ch_1", "in_x")]
+        )
+    with engine.connect() as c:
+        rows = c.execute(sa.select(aliases.c.alias, aliases.c.payment_ref).order_by(aliases.c.alias)).all()
+    assert [tuple(r) for r in rows] == [("ch_1", "in_first"), ("ch_2", "in_2")]
+
+
 def test_inserted_keys_names_exactly_the_rows_inserted_across_chunks_and_repeats(engine: sa.Engine) -> None:
     def row(alias: str, ref: str) -> dict[str, str]:
         return {"provider": "stripe", "alias": alias, "payment_ref": ref}

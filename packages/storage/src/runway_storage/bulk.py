@@ -26,22 +26,42 @@ def insert_rows(session: Session, table: sa.Table, rows: Sequence[dict[str, Any]
     if not rows:
         return
     connection = session.connection()
+    columns = sqlite_plain_columns(connection, table, rows)
+    if columns is None:
+        session.execute(table.insert(), list(rows))
+        return
+    insert_tuples(connection, table, columns, [tuple(row[c] for c in columns) for row in rows])
+
+
+def sqlite_plain_columns(
+    connection: Connection, table: sa.Table, rows: Sequence[dict[str, Any]]
+) -> tuple[str, ...] | None:
+    """The rows' columns, when `insert_tuples` can write them: on SQLite, every row with the
+    same columns, and no column left out that SQLAlchemy would fill with a default."""
     columns = tuple(rows[0])
     if (
         connection.dialect.name != "sqlite"
         or _fills_defaults(table, columns)
         or any(len(row) != len(columns) for row in rows)
     ):
-        session.execute(table.insert(), list(rows))
-        return
-    insert_tuples(connection, table, columns, [tuple(row[c] for c in columns) for row in rows])
+        return None
+    return columns
 
 
 def insert_tuples(
-    connection: Connection, table: sa.Table, columns: tuple[str, ...], rows: list[tuple[Any, ...]]
+    connection: Connection,
+    table: sa.Table,
+    columns: tuple[str, ...],
+    rows: list[tuple[Any, ...]],
+    *,
+    skip_taken: bool = False,
 ) -> None:
-    """SQLite: INSERT rows given as tuples in `columns` order, converted as SQLAlchemy would."""
+    """SQLite: INSERT rows given as tuples in `columns` order, converted as SQLAlchemy would;
+    with `skip_taken`, a row whose unique key is already held (or held by an earlier row)
+    is skipped."""
     sql, processors = _sqlite_insert(connection.dialect, table, columns)
+    if skip_taken:
+        sql += " ON CONFLICT DO NOTHING"
     converters = [once_per_value(p) for p in processors]
     connection.exec_driver_sql(
         sql, [tuple(convert(value) for convert, value in zip(converters, row, strict=True)) for row in rows]
