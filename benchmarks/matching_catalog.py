@@ -38,7 +38,6 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlalchemy.orm import sessionmaker
 
 from benchmarks.harness import RESULTS, Harness, report_header
 from benchmarks.loadgen import render, run
@@ -55,6 +54,7 @@ from runway_matching.service_layer.catalog import import_catalog, import_races
 from runway_matching.service_layer.live_catalog import LiveCatalog
 from runway_matching.service_layer.race_finder import find_races, race_by_id, rank
 from runway_matching.service_layer.reverse_matching import announce_race, eligible_leads
+from runway_storage.sessions import core_sessions
 
 POPULATION = Path(__file__).parent / "data" / "zcta_population.csv.gz"  # see data/PROVENANCE.md
 
@@ -187,7 +187,7 @@ def main() -> None:
     try:
         run_command([venv_command("runway-matching"), "migrate"], harness.env)
         geography = GeographyIndex.load()
-        sessions = sessionmaker(engine)
+        sessions = core_sessions(engine)
         uow = lambda: UnitOfWork(sessions, Outbox(tables.outbox, source="/runway/matching"), lambda: None)  # noqa: E731
 
         records = list(sample_catalog.generate(geography.divisions))

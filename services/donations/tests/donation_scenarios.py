@@ -19,7 +19,6 @@ from provider_payloads import (
     stripe_refunded_charge,
     stripe_subscription,
 )
-from sqlalchemy.orm import sessionmaker
 
 from runway_donations.adapters import tables
 from runway_donations.domain import actblue_events, anedot_events
@@ -27,6 +26,7 @@ from runway_donations.service_layer.webhooks import Incoming, process, store
 from runway_eventbus.outbox import Outbox
 from runway_eventbus.unit_of_work import UnitOfWork
 from runway_storage import create_database_engine, upgrade_to_head
+from runway_storage.sessions import core_sessions
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 
@@ -187,7 +187,7 @@ class DonationsDatabase:
     def __init__(self, url: str) -> None:
         self.engine = create_database_engine(url)
         upgrade_to_head(self.engine, MIGRATIONS)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.sessions = core_sessions(self.engine)
         self.outbox = Outbox(tables.outbox, source="/runway/donations")
 
     def uow(self) -> UnitOfWork:

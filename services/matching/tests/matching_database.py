@@ -6,12 +6,12 @@ import json
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlalchemy.orm import sessionmaker
 
 from runway_eventbus.outbox import Outbox, messages_of
 from runway_eventbus.unit_of_work import UnitOfWork
 from runway_matching.adapters import tables
 from runway_storage import create_database_engine, upgrade_to_head
+from runway_storage.sessions import core_sessions
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 
@@ -20,7 +20,7 @@ class MatchingDatabase:
     def __init__(self, url: str) -> None:
         self.engine = create_database_engine(url)
         upgrade_to_head(self.engine, MIGRATIONS)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.sessions = core_sessions(self.engine)
         self.outbox = Outbox(tables.outbox, source="/runway/matching")
 
     def uow(self) -> UnitOfWork:

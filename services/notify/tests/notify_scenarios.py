@@ -12,7 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from opentelemetry.trace import NoOpTracer
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from runway_contracts.intake import ChannelConsent, LeadReceived, LeadView
 from runway_contracts.matching import RaceSummary
@@ -25,6 +25,7 @@ from runway_notify.domain.outcomes import Accepted, Outcome
 from runway_notify.service_layer.composing import Composer
 from runway_notify.service_layer.dispatcher import Dispatcher, DispatchSettings
 from runway_storage import create_database_engine, upgrade_to_head
+from runway_storage.sessions import core_sessions
 
 MIGRATIONS = Path(__file__).resolve().parents[1] / "migrations"
 ORG = {
@@ -80,7 +81,7 @@ class NotifyDatabase:
     def __init__(self, url: str) -> None:
         self.engine = create_database_engine(url)
         upgrade_to_head(self.engine, MIGRATIONS)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.sessions = core_sessions(self.engine)
         self.outbox = Outbox(tables.outbox, source="/runway/notify")
 
     def uow(self) -> UnitOfWork:

@@ -26,6 +26,7 @@ from runway_observability.tracing import create_tracer_provider, trace_engine
 from runway_runtime.lean_routes import ServiceApp
 from runway_runtime.settings import CommonSettings
 from runway_storage import create_database_engine, database_reachable
+from runway_storage.sessions import core_sessions
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,7 @@ def create_host(
     tracer_provider = create_tracer_provider(f"runway-{name}", settings.otel_exporter_otlp_endpoint)
     engine = create_database_engine(database_url)
     trace_engine(engine, tracer_provider)
-    sessions = sessionmaker(engine, expire_on_commit=False)
+    sessions = core_sessions(engine)
     messaging = Messaging(
         settings.nats_url,
         sessions,

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from functools import partial
 
-from sqlalchemy.orm import sessionmaker
-
 from runway_donations.adapters import tables
 from runway_donations.config import Settings
 from runway_donations.entrypoints import admin_http
@@ -22,6 +20,7 @@ from runway_eventbus.inbox import Inbox
 from runway_runtime.host import create_host, create_service_app
 from runway_runtime.lean_routes import ServiceApp
 from runway_storage import create_database_engine
+from runway_storage.sessions import core_sessions
 
 
 def create_app(settings: Settings | None = None) -> ServiceApp:
@@ -29,7 +28,7 @@ def create_app(settings: Settings | None = None) -> ServiceApp:
     # Both write paths commit in groups, on one engine whose SQLite transactions take turns:
     # stored webhooks (one commit answers every provider waiting on it) and applied ones.
     writer_engine = create_database_engine(settings.database_url, immediate=True)
-    writer_sessions = sessionmaker(writer_engine, expire_on_commit=False)
+    writer_sessions = core_sessions(writer_engine)
     inbox = Inbox(tables.inbox, WEBHOOK_RECEIVED_DURABLE)
     applier: GroupCommit[ToApply, str] = GroupCommit(
         lambda: host.unit_of_work(writer_sessions),

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy.orm import sessionmaker
-
 from runway_intake.adapters import tables
 from runway_intake.config import Settings
 from runway_intake.entrypoints import admin_http
@@ -14,6 +12,7 @@ from runway_intake.service_layer.signup_writer import SignupWriter
 from runway_runtime.host import create_host, create_service_app
 from runway_runtime.lean_routes import ServiceApp
 from runway_storage import create_database_engine
+from runway_storage.sessions import core_sessions
 
 
 def create_app(settings: Settings | None = None) -> ServiceApp:
@@ -26,7 +25,7 @@ def create_app(settings: Settings | None = None) -> ServiceApp:
     )
     sqlite = settings.database_url.startswith("sqlite")
     writer_engine = create_database_engine(settings.database_url, immediate=True)
-    writer_sessions = sessionmaker(writer_engine, expire_on_commit=False)
+    writer_sessions = core_sessions(writer_engine)
     threads = settings.intake_writer_threads or (1 if sqlite else 4)
     writer = SignupWriter(
         lambda: host.unit_of_work(writer_sessions),

@@ -19,7 +19,6 @@ import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy.orm import sessionmaker
 
 from runway_devstack.testing import Databases, require_backend
 from runway_eventbus.outbox import Outbox
@@ -30,6 +29,7 @@ from runway_intake.service_layer.compliance import unique_lead_count
 from runway_intake.service_layer.signup_writer import SignupWriter
 from runway_intake.service_layer.signups import accept_in, accept_signup, apply_lead_count
 from runway_storage import create_database_engine, upgrade_to_head
+from runway_storage.sessions import core_sessions
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "migrations"
 MODES = {"email": ("e",), "phone": ("p1",), "phone2": ("p2",), "both": ("e", "p1"), "both2": ("e", "p2")}
@@ -75,9 +75,9 @@ def test_concurrent_submissions_never_duplicate_a_person(backend: str, tmp_path:
     databases = Databases(backend, tmp_path)
     engine = databases.engine("intake")
     upgrade_to_head(engine, MIGRATIONS)
-    sessions = sessionmaker(engine, expire_on_commit=False)
+    sessions = core_sessions(engine)
     writer_engine = create_database_engine(databases.urls["intake"], immediate=True)
-    writer_sessions = sessionmaker(writer_engine, expire_on_commit=False)
+    writer_sessions = core_sessions(writer_engine)
     outbox = Outbox(tables.outbox, "/runway/intake")
     # The production path: batches through the group-commit writer, several writer
     # threads on PostgreSQL (as intake runs there), so batches also race each other.
@@ -162,7 +162,7 @@ def test_a_phone_claimed_by_a_concurrent_transaction_makes_the_other_join_its_le
     databases = Databases("postgresql", tmp_path)
     engine = databases.engine("intake")
     upgrade_to_head(engine, MIGRATIONS)
-    sessions = sessionmaker(engine, expire_on_commit=False)
+    sessions = core_sessions(engine)
     outbox = Outbox(tables.outbox, "/runway/intake")
 
     def uow() -> UnitOfWork:

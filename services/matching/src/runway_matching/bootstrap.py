@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-from sqlalchemy.orm import sessionmaker
 
 from runway_eventbus.group_commit import GroupCommit
 from runway_eventbus.unit_of_work import UnitOfWork
@@ -18,6 +17,7 @@ from runway_matching.service_layer.live_catalog import LiveCatalog
 from runway_matching.service_layer.reminders import ReminderScheduler
 from runway_runtime.host import create_host, create_service_app
 from runway_storage import create_database_engine
+from runway_storage.sessions import core_sessions
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -28,7 +28,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # up front and in turn with other processes' writers; new leads, the bulk, are matched
     # by one group-commit writer per process, many to a transaction.
     writer_engine = create_database_engine(settings.database_url, immediate=True)
-    writer_sessions = sessionmaker(writer_engine, expire_on_commit=False)
+    writer_sessions = core_sessions(writer_engine)
 
     def writer_uow() -> UnitOfWork:
         return host.unit_of_work(writer_sessions)

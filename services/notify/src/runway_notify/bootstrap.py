@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 from fastapi import FastAPI
-from sqlalchemy.orm import sessionmaker
 
 from runway_eventbus.group_commit import GroupCommit
 from runway_eventbus.unit_of_work import UnitOfWork
@@ -21,6 +20,7 @@ from runway_notify.service_layer.composing import Composer
 from runway_notify.service_layer.dispatcher import Dispatcher, DispatchSettings, lease_covering
 from runway_runtime.host import create_host, create_service_app
 from runway_storage import create_database_engine
+from runway_storage.sessions import core_sessions
 
 
 def email_sender(settings: Settings) -> EmailSender:
@@ -80,7 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # Every write of the queue (events queued, sends claimed and recorded) goes through one
     # engine whose SQLite transactions take turns instead of polling for the lock.
     writer_engine = create_database_engine(settings.database_url, immediate=True)
-    writer_sessions = sessionmaker(writer_engine, expire_on_commit=False)
+    writer_sessions = core_sessions(writer_engine)
 
     def writer_uow() -> UnitOfWork:
         return host.unit_of_work(writer_sessions)
