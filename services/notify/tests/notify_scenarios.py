@@ -12,6 +12,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from opentelemetry.trace import NoOpTracer
+from prometheus_client import CollectorRegistry
 from sqlalchemy.orm import Session
 
 from runway_contracts.intake import ChannelConsent, LeadReceived, LeadView
@@ -102,7 +103,13 @@ class NotifyDatabase:
             for table in reversed(tables.metadata.sorted_tables):
                 connection.execute(table.delete())
 
-    def dispatcher(self, clock: Clock, email: FakeEmail, sms: FakeSms | None = None) -> Dispatcher:
+    def dispatcher(
+        self,
+        clock: Clock,
+        email: FakeEmail,
+        sms: FakeSms | None = None,
+        registry: CollectorRegistry | None = None,
+    ) -> Dispatcher:
         composer = Composer(Templates(), "Runway <hello@example.org>", "test-key", "https://notify.example")
         return Dispatcher(
             self.uow,
@@ -112,6 +119,7 @@ class NotifyDatabase:
             NoOpTracer(),
             settings=DispatchSettings(batch_size=50),
             clock=clock,
+            registry=registry,
         )
 
     def dispose(self) -> None:

@@ -8,12 +8,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 from notify_scenarios import ORG, Clock, FakeEmail, FakeSms, NotifyDatabase, lead, race, received
+from prometheus_client import CollectorRegistry
 from sqlalchemy.exc import OperationalError
 
 from runway_contracts.donations import ContributionSucceeded, DonorRef
 from runway_contracts.intake import LeadMerged
 from runway_contracts.matching import DeadlineApproaching, LeadMatched, LeadRaceNearby
-from runway_notify.domain.outcomes import Rejected, TryLater
+from runway_notify.domain.outcomes import Accepted, Rejected, TryLater
 from runway_notify.entrypoints.subscribers import (
     LEAD_MATCHED,
     LEAD_MERGED,
@@ -160,6 +161,31 @@ def test_transient_failures_are_retried_with_backoff_and_sent_once(notify_db: No
     assert [a[0] for a in attempts] == ["retry", "retry", "accepted"]
     assert notify_db.rows("SELECT status, attempts FROM deliveries") == [("sent", 3)]
     assert [r[0] for r in notify_db.rows("SELECT subject FROM outbox")] == ["notify.notification.sent.v1"]
+
+
+def test_send_attempts_are_counted_by_channel_and_outcome(notify_db: NotifyDatabase) -> None:
+    for name in ("ann", "bo", "cy", "di"):
+        lead_received(notify_db, lead(name, email=f"{name}@example.org"))
+    clock, registry = Clock(NIGHT), CollectorRegistry()
+    email = FakeEmail(
+        script=[
+            TryLater("primary", "421 busy"),
+            Accepted("primary"),
+            Rejected("primary", "554 no", suppress=False),
+        ]
+    )
+    dispatcher = notify_db.dispatcher(clock, email, registry=registry)
+    assert asyncio.run(dispatcher.run_once()) == 4  # one batch; the fourth is accepted too
+
+    def attempts(outcome: str) -> float | None:
+        return registry.get_sample_value(
+            "runway_notify_send_attempts_total", {"channel": "email", "outcome": outcome}
+        )
+
+    assert (attempts("try_later"), attempts("accepted"), attempts("rejected")) == (1, 2, 1)
+    clock.now += timedelta(seconds=30)
+    run(dispatcher)
+    assert (attempts("try_later"), attempts("accepted"), attempts("rejected")) == (1, 3, 1)
 
 
 def test_a_hard_bounce_suppresses_the_address_and_publishes_a_failure(notify_db: NotifyDatabase) -> None:

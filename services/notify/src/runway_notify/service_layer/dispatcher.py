@@ -62,6 +62,9 @@ class SmsChannel(Protocol):
     async def send(self, to: str, body: str) -> Outcome: ...
 
 
+OUTCOME_NAMES = {Accepted: "accepted", TryLater: "try_later", Rejected: "rejected"}
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -418,9 +421,12 @@ class Dispatcher:
             return 0
         self._lag.set(max(((now - d.due_at).total_seconds() for d in claimed if d.due_at), default=0))
         outcomes = await asyncio.gather(*(self._send_one(d) for d in claimed))
+        counted: dict[tuple[str, str], int] = {}  # a batch's few label sets, not a look-up a message
         for delivery, outcome in zip(claimed, outcomes, strict=True):
-            kind = {Accepted: "accepted", TryLater: "try_later", Rejected: "rejected"}[type(outcome)]
-            self._attempts.labels(delivery.channel, kind).inc()
+            key = (delivery.channel, OUTCOME_NAMES[type(outcome)])
+            counted[key] = counted.get(key, 0) + 1
+        for (channel, kind), n in counted.items():
+            self._attempts.labels(channel, kind).inc(n)
         self._unrecorded = list(zip(claimed, outcomes, strict=True))
         record(self._uow(), self._unrecorded, self._clock(), self._settings)
         self._unrecorded = []
