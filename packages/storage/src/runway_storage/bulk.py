@@ -23,29 +23,27 @@ from sqlalchemy.orm import Session
 
 def insert_rows(session: Session, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
     """INSERT `rows` (dicts with the same keys) into `table` in `session`'s transaction."""
-    if not rows:
-        return
-    connection = session.connection()
-    columns = sqlite_plain_columns(connection, table, rows)
-    if columns is None:
+    if rows and not by_driver(session, table, rows):
         session.execute(table.insert(), list(rows))
-        return
-    insert_tuples(connection, table, columns, [tuple(row[c] for c in columns) for row in rows])
 
 
-def sqlite_plain_columns(
-    connection: Connection, table: sa.Table, rows: Sequence[dict[str, Any]]
-) -> tuple[str, ...] | None:
-    """The rows' columns, when `insert_tuples` can write them: on SQLite, every row with the
-    same columns, and no column left out that SQLAlchemy would fill with a default."""
+def by_driver(
+    session: Session, table: sa.Table, rows: Sequence[dict[str, Any]], *, skip_taken: bool = False
+) -> bool:
+    """INSERT `rows` by `insert_tuples` if it can write them (on SQLite, every row with the
+    same columns, none left out that SQLAlchemy would fill with a default); whether it did."""
+    connection = session.connection()
     columns = tuple(rows[0])
     if (
         connection.dialect.name != "sqlite"
         or _fills_defaults(table, columns)
         or any(len(row) != len(columns) for row in rows)
     ):
-        return None
-    return columns
+        return False
+    insert_tuples(
+        connection, table, columns, [tuple(row[c] for c in columns) for row in rows], skip_taken=skip_taken
+    )
+    return True
 
 
 def insert_tuples(

@@ -44,6 +44,6 @@ class CoreSession(Session):
         return super().scalars(statement, params, **options)
 
 
-def core_sessions(engine: Engine, **kwargs: Any) -> sessionmaker[CoreSession]:
+def core_sessions(engine: Engine) -> sessionmaker[CoreSession]:
     """A sessionmaker of `CoreSession`s (objects never expire: there are none)."""
-    return sessionmaker(engine, class_=CoreSession, expire_on_commit=False, **kwargs)
+    return sessionmaker(engine, class_=CoreSession, expire_on_commit=False)

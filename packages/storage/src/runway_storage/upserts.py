@@ -22,7 +22,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
-from runway_storage.bulk import insert_tuples, sqlite_plain_columns
+from runway_storage.bulk import by_driver
 
 
 def _insert(session: Session, table: sa.Table) -> Any:
@@ -165,17 +165,10 @@ def _insert_rows(
 
 def insert_many_if_absent(session: Session, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
     """Insert many rows (with the same columns), skipping those whose key is taken."""
-    if not rows:
-        return
     # Nothing to read back: on SQLite the driver's executemany takes the rows as they are,
     # a quarter of the CPU of binding every value of a multi-row statement through
     # SQLAlchemy (runway_storage.bulk).
-    connection = session.connection()
-    columns = sqlite_plain_columns(connection, table, rows)
-    if columns is not None:
-        insert_tuples(
-            connection, table, columns, [tuple(row[c] for c in columns) for row in rows], skip_taken=True
-        )
+    if not rows or by_driver(session, table, rows, skip_taken=True):
         return
     _insert_rows(session, table, rows, returning=False)
 
