@@ -23,10 +23,9 @@ def create_app(settings: Settings | None = None) -> ServiceApp:
         title="Runway intake",
         description="Accepts sign-ups from any form and keeps one lead per person.",
     )
-    sqlite = settings.database_url.startswith("sqlite")
     writer_engine = create_database_engine(settings.database_url, immediate=True)
     writer_sessions = core_sessions(writer_engine)
-    threads = settings.intake_writer_threads or (1 if sqlite else 4)
+    threads = settings.intake_writer_threads
     writer = SignupWriter(
         lambda: host.unit_of_work(writer_sessions),
         threads=threads,
