@@ -79,8 +79,8 @@ def test_concurrent_submissions_never_duplicate_a_person(backend: str, tmp_path:
     writer_engine = create_database_engine(databases.urls["intake"], immediate=True)
     writer_sessions = core_sessions(writer_engine)
     outbox = Outbox(tables.outbox, "/runway/intake")
-    # The production path: batches through the group-commit writer, several writer
-    # threads on PostgreSQL (as intake runs there), so batches also race each other.
+    # The production path: batches through the group-commit writer. On PostgreSQL several
+    # writers race each other, as the writers of intake's serving processes do (one each).
     writer = SignupWriter(
         lambda: UnitOfWork(writer_sessions, outbox, lambda: None),
         threads=1 if backend == "sqlite" else 4,
