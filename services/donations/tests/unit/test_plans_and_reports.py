@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -15,12 +17,14 @@ from donation_scenarios import (
     stripe,
     stripe_plan,
 )
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from provider_payloads import actblue_payload, anedot_payload, stripe_invoice
 
 from runway_contracts.intake import LeadView
 from runway_donations.adapters import tables
 from runway_donations.service_layer import reports
-from runway_donations.service_layer.leads import record_lead
+from runway_donations.service_layer.leads import link_lead, link_leads, record_lead
 from runway_eventbus.inbox import Inbox
 
 
@@ -258,6 +262,54 @@ def test_reconciliation_by_day_and_the_actblue_export_comparison(db: DonationsDa
 
 def lead(lead_id: str, email: str | None, phone: str | None) -> LeadView:
     return LeadView(lead_id=lead_id, email=email, phone=phone)
+
+
+EMAILS = ["a@example.org", "B@example.org", "c@example.org"]
+PHONES = ["+17855550101", "(785) 555-0102", "+17855550103"]
+a_lead = st.builds(
+    lead,
+    st.sampled_from(["lead-1", "lead-2", "lead-3", "lead-4"]),
+    st.one_of(st.none(), st.sampled_from(EMAILS)),
+    st.one_of(st.none(), st.sampled_from(PHONES)),
+)
+a_donor = st.tuples(
+    st.sampled_from(["a@example.org", "b@example.org", "d@example.org"]),
+    st.one_of(st.none(), st.sampled_from(["+17855550101", "+17855550102", "+17855550109"])),
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@given(leads=st.lists(a_lead, max_size=8), donors=st.lists(a_donor, max_size=3, unique_by=lambda d: d[0]))
+def test_a_batch_of_leads_links_exactly_as_the_leads_one_after_the_other(
+    donations_db: DonationsDatabase, leads: list[LeadView], donors: list[tuple[str, str | None]]
+) -> None:
+    """The lead writer links a batch in two statements; the rows must be those of `link_lead`
+    applied to each lead in turn (the later lead keeps a shared contact, a donor goes to the
+    first lead that identifies it, by email or by phone)."""
+    now = datetime(2026, 11, 29, tzinfo=UTC)
+
+    def outcome(apply: Callable[[Any], None]) -> tuple[object, object]:
+        donations_db.clear()
+        with donations_db.engine.begin() as c:
+            for n, (email, phone) in enumerate(donors):
+                c.execute(
+                    tables.donors.insert().values(
+                        id=f"d{n}", donor_key=f"email:{email}", phone_key=phone, created_at=now
+                    )
+                )
+        with donations_db.uow() as uow:
+            apply(uow.session)
+            uow.commit()
+        return (
+            sorted(donations_db.rows("SELECT donor_key, lead_id FROM donors")),
+            sorted(donations_db.rows("SELECT kind, value, lead_id FROM lead_contacts")),
+        )
+
+    def one_by_one(session: Any) -> None:
+        for each in leads:
+            link_lead(session, each, [], now)
+
+    assert outcome(lambda session: link_leads(session, leads, now)) == outcome(one_by_one)
 
 
 def test_donors_are_linked_to_their_lead_whichever_comes_first_and_follow_merges(

@@ -14,7 +14,7 @@ from runway_contracts.donations import WEBHOOK_RECEIVED, WebhookReceived
 from runway_contracts.intake import LEAD_MERGED, LEAD_RECEIVED, LeadMerged, LeadReceived, LeadView
 from runway_contracts.streams import DONATIONS, INTAKE
 from runway_donations.adapters import tables
-from runway_donations.service_layer.leads import link_lead
+from runway_donations.service_layer.leads import link_lead, link_leads
 from runway_donations.service_layer.webhooks import ToApply
 from runway_eventbus.consumer import Subscription
 from runway_eventbus.group_commit import GroupCommit
@@ -40,14 +40,21 @@ def write_leads(uow: UnitOfWork, batch: list[LeadFact]) -> list[bool | Exception
     """Each lead event not handled before, in the caller's transaction (True), a redelivery
     (False), or what one failed with (retried alone)."""
     now = datetime.now(UTC)
+    first_time: list[LeadFact] = []
 
-    def link(item: LeadFact) -> bool:
-        link_lead(uow.session, item.lead, item.merged_lead_ids, now)
+    def collect(item: LeadFact) -> bool:
+        first_time.append(item)
         return True
 
-    return handle_each_once(
-        uow.session, tables.inbox, batch, lambda item: (item.consumer, item.event_id), link, already=False
+    answers = handle_each_once(
+        uow.session, tables.inbox, batch, lambda item: (item.consumer, item.event_id), collect, already=False
     )
+    if any(item.merged_lead_ids for item in first_time):  # rare: each in turn, merges included
+        for item in first_time:
+            link_lead(uow.session, item.lead, item.merged_lead_ids, now)
+    else:
+        link_leads(uow.session, [item.lead for item in first_time], now)
+    return answers
 
 
 def subscriptions(
