@@ -85,7 +85,7 @@ def link_leads(session: Session, leads: Sequence[LeadView], now: datetime) -> No
     keeps it, and a donor goes to the first lead that identifies it — the links run in
     the leads' order (one executemany), and every lead's contacts are written before any
     link, which no link reads. On PostgreSQL each statement is a round trip, and a lead
-    event took four of them.
+    event took two to four of them.
     """
     contacts: dict[tuple[str, str], dict[str, object]] = {}
     links = []
