@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from runway_runtime.settings import CommonSettings
 
 
@@ -12,7 +14,7 @@ class Settings(CommonSettings):
     # Per serving process. One on either database: on SQLite one writer commits at a time
     # anyway; on PostgreSQL more writers split the same load into smaller batches, each paying
     # the same round trips, and took throughput down (decision 0019).
-    intake_writer_threads: int = 1
+    intake_writer_threads: int = Field(1, ge=1)  # 0 would leave sign-ups waiting for no writer
     intake_writer_max_batch: int = 256
     intake_form_cache_seconds: float = 5.0
     # Per process. An event sign-up sheet behind one NAT may post hundreds a minute.
