@@ -14,7 +14,6 @@ benchmarks/results/donations-<backend>.json.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import sys
@@ -24,7 +23,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from benchmarks.harness import RESULTS, Harness, report_header
-from benchmarks.loadgen import render, run
+from benchmarks.loadgen import client_loop, render, run
 from runway_devstack.nats_server import free_port
 
 SECRET = "whsec_benchmark"
@@ -45,7 +44,7 @@ def measure(
     port: int, run_id: str, offset: int, seconds: float, connections: int, rate: float | None
 ) -> dict[str, object]:
     host = f"127.0.0.1:{port}"
-    result = asyncio.run(
+    result = client_loop(
         run(
             "127.0.0.1",
             port,

@@ -27,7 +27,7 @@ import sqlalchemy as sa
 
 from benchmarks.harness import RESULTS, Harness, report_header
 from benchmarks.intake_throughput import UNLIMITED, signup_body
-from benchmarks.loadgen import render, run
+from benchmarks.loadgen import client_loop, render, run
 from runway_devstack.nats_server import free_port
 
 
@@ -68,7 +68,7 @@ def main() -> None:
         harness.serve(port, args.workers, UNLIMITED)
         host = f"127.0.0.1:{port}"
         began = time.perf_counter()
-        posted = asyncio.run(
+        posted = client_loop(
             run(
                 "127.0.0.1",
                 port,

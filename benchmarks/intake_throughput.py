@@ -13,7 +13,6 @@ benchmarks/results/intake-<backend>.json and appended to intake.md.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import random
@@ -23,7 +22,7 @@ import time
 import sqlalchemy as sa
 
 from benchmarks.harness import RESULTS, Harness, report_header, start
-from benchmarks.loadgen import render, run
+from benchmarks.loadgen import client_loop, render, run
 from runway_devstack.nats_server import free_port
 
 # A load test posts from one address: rate limits would only measure themselves.
@@ -56,7 +55,7 @@ def measure(
 ) -> dict[str, object]:
     host = f"127.0.0.1:{port}"
     make = body if callable(body) else (lambda i: body)
-    result = asyncio.run(
+    result = client_loop(
         run(
             "127.0.0.1",
             port,

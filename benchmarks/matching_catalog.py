@@ -24,7 +24,6 @@ Writes benchmarks/results/matching-<backend>.json.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import csv
 import gzip
 import io
@@ -40,7 +39,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from benchmarks.harness import RESULTS, Harness, report_header
-from benchmarks.loadgen import render, run
+from benchmarks.loadgen import client_loop, render, run
 from runway_devstack.nats_server import free_port
 from runway_devstack.processes import run_command, venv_command
 from runway_eventbus.outbox import Outbox
@@ -287,7 +286,7 @@ def main() -> None:
         process = harness.serve(port, args.workers, {})
         host = f"127.0.0.1:{port}"
         requests = [render("GET", f"/v1/races?zip={z}", host, b"") for z in zips]
-        result = asyncio.run(
+        result = client_loop(
             run(
                 "127.0.0.1",
                 port,

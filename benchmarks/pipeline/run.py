@@ -37,6 +37,7 @@ import httpx
 import nats
 
 from benchmarks.harness import RESULTS, report_header
+from benchmarks.loadgen import client_loop
 from benchmarks.loadgen import run as drive
 from benchmarks.pipeline import report
 from benchmarks.pipeline.checker import Accepted, check, refused
@@ -277,7 +278,7 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         breaker = threading.Thread(target=fault.run, args=(system,), name="fault", daemon=True)
         breaker.start()
         try:
-            summary["load"] = asyncio.run(load(stack, run_id, args, accepted))
+            summary["load"] = client_loop(load(stack, run_id, args, accepted))
         finally:
             system.stop.set()
             breaker.join()
