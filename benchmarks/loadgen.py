@@ -155,7 +155,7 @@ async def run(
                     sent = time.perf_counter()
                     if sent >= deadline:
                         return
-                if reader.at_eof():
+                if reader.at_eof() or writer.is_closing():
                     # The server closed this connection while it sat idle (uvicorn keeps one
                     # open 5 s): open another instead of sending into a closed socket.
                     writer.close()
@@ -169,9 +169,10 @@ async def run(
                     writer.write(make_request(index))
                     async with asyncio.timeout(answer_timeout):
                         status, closing = await _read_response(reader)
-                except (OSError, asyncio.IncompleteReadError, TimeoutError):
+                except (OSError, RuntimeError, asyncio.IncompleteReadError, TimeoutError):
                     # The server went away mid-request: unanswered (status 0), which may
-                    # or may not have taken effect; carry on over a new connection.
+                    # or may not have taken effect; carry on over a new connection. (uvloop
+                    # raises RuntimeError when writing on a connection the server reset.)
                     note(index, 0, time.perf_counter() - sent)
                     writer.close()
                     if (connection := await connect()) is None:
