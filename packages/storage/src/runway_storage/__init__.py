@@ -10,6 +10,7 @@ from runway_storage.upserts import (
     inserted_keys,
     upsert,
     upsert_many,
+    upserted_keys,
 )
 
 __all__ = [
@@ -23,4 +24,5 @@ __all__ = [
     "upgrade_to_head",
     "upsert",
     "upsert_many",
+    "upserted_keys",
 ]

@@ -70,6 +70,14 @@ def insert_selected_if_absent(
 def _upsert_statement(
     dialect: Dialect, table: sa.Table, key: tuple[str, ...], columns: tuple[str, ...], unless_set: str | None
 ) -> sa.TextClause:
+    conflict = _on_conflict_sql(dialect, table, key, columns, unless_set)
+    returning = f" RETURNING {dialect.identifier_preparer.quote(key[0])}"
+    return _typed(f"{_insert_sql(dialect, table, columns)} {conflict}{returning}", table, columns)
+
+
+def _on_conflict_sql(
+    dialect: Dialect, table: sa.Table, key: tuple[str, ...], columns: tuple[str, ...], unless_set: str | None
+) -> str:
     quote = dialect.identifier_preparer.quote
     updates = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in columns if c not in key)
     conflict = f"ON CONFLICT ({', '.join(quote(k) for k in key)}) " + (
@@ -77,8 +85,7 @@ def _upsert_statement(
     )
     if updates and unless_set:
         conflict += f" WHERE {dialect.identifier_preparer.format_table(table)}.{quote(unless_set)} IS NULL"
-    returning = f" RETURNING {quote(key[0])}"
-    return _typed(f"{_insert_sql(dialect, table, columns)} {conflict}{returning}", table, columns)
+    return conflict
 
 
 def upsert(
@@ -177,3 +184,60 @@ def inserted_keys(session: Session, table: sa.Table, rows: Sequence[dict[str, An
     """Insert many rows (with the same columns), skipping those whose key is taken; the
     primary keys of the rows inserted. Of rows sharing a key, one is inserted."""
     return _insert_rows(session, table, rows, returning=True)
+
+
+@lru_cache(maxsize=256)
+def _upsert_rows_statement(
+    dialect: Dialect,
+    table: sa.Table,
+    key: tuple[str, ...],
+    columns: tuple[str, ...],
+    unless_set: str | None,
+    rows: int,
+) -> sa.TextualSelect:
+    quote = dialect.identifier_preparer.quote
+    names = ", ".join(quote(c) for c in columns)
+    values = ", ".join("(" + ", ".join(f":{c}_{i}" for c in columns) + ")" for i in range(rows))
+    sql = (
+        f"INSERT INTO {dialect.identifier_preparer.format_table(table)} ({names}) VALUES {values} "
+        f"{_on_conflict_sql(dialect, table, key, columns, unless_set)} "
+        f"RETURNING {', '.join(quote(k) for k in key)}"
+    )
+    binds = (sa.bindparam(f"{c}_{i}", type_=table.c[c].type) for i in range(rows) for c in columns)
+    return sa.text(sql).bindparams(*binds).columns(*(table.c[k] for k in key))
+
+
+def upserted_keys(
+    session: Session,
+    table: sa.Table,
+    rows: Sequence[dict[str, Any]],
+    key: Sequence[str],
+    *,
+    unless_set: str | None = None,
+) -> set[tuple[Any, ...]]:
+    """`upsert` for many rows (with the same columns), in their order; the keys of the rows
+    written. A few statements, not one per row: each takes a run of rows with distinct keys
+    (PostgreSQL updates a row once per statement, and a later row for a key must win), cut
+    into the sizes of ROW_COUNTS so that a table has a few statements to cache."""
+    written: set[tuple[Any, ...]] = set()
+    if not rows:
+        return written
+    dialect = session.get_bind().dialect
+    columns = tuple(sorted(rows[0]))
+    runs: list[list[dict[str, Any]]] = [[]]
+    seen: set[tuple[Any, ...]] = set()
+    for row in rows:
+        row_key = tuple(row[k] for k in key)
+        if row_key in seen or len(runs[-1]) == ROWS_PER_INSERT:
+            runs.append([])
+            seen.clear()
+        seen.add(row_key)
+        runs[-1].append(row)
+    for run in runs:
+        while run:
+            size = max(n for n in ROW_COUNTS if n <= len(run))
+            chunk, run = run[:size], run[size:]
+            statement = _upsert_rows_statement(dialect, table, tuple(key), columns, unless_set, size)
+            values = {f"{c}_{i}": row[c] for i, row in enumerate(chunk) for c in columns}
+            written.update(session.execute(statement, values).tuples())
+    return written
