@@ -432,3 +432,83 @@ def test_a_batch_reads_its_contacts_in_one_query_and_a_merge_in_it_is_followed(
         "SELECT lead_id, recipient FROM deliveries WHERE CAST(context AS TEXT) LIKE '%r3%' AND message_type = 'races_near_you'"
     )
     assert [tuple(r) for r in recipients] == [("a", "a@example.org")]
+
+
+def test_a_batch_writes_its_lead_events_contacts_together_and_answers_as_one_by_one(
+    notify_db: NotifyDatabase,
+) -> None:
+    """The contacts of a batch's `lead.received` events go in a few statements, and the batch
+    queues, answers and stores what handling its events one at a time does: a lead merged
+    away gets no welcome, a later view of a lead wins, an event after a contact's write (in
+    the same batch) sees it, and a merge in the batch orders the writes around it."""
+    plan = {durable: p for _, durable, _, p in plans(ORG, digest_hour=9)}
+
+    def merged(survivor: str, absorbed: str) -> LeadMerged:
+        return LeadMerged(
+            survivor_lead_id=survivor,
+            merged_lead_ids=[absorbed],
+            merged_at=NIGHT,
+            lead=lead(survivor, email=f"{survivor}@example.org"),
+        )
+
+    def new(name: str, **kwargs: object) -> Received:
+        view = lead(name, email=f"{name}@example.org", **kwargs)  # type: ignore[arg-type]
+        return Received(LEAD_RECEIVED, f"r-{name}-{kwargs}", received(view), plan[LEAD_RECEIVED], {})
+
+    before = Received(LEAD_MERGED, "m-old", merged("a", "gone"), plan[LEAD_MERGED], {})
+    batch = [
+        new("a"),
+        new("gone"),  # merged into a before this batch: no welcome, its row stays merged
+        new("b", phone="+17855550100", sms_ok=True),
+        new("b", phone="+17855550199", sms_ok=True),  # the later view of b wins
+        Received(LEAD_MATCHED, "x-b", _matched("b"), plan[LEAD_MATCHED], {}),  # sees b's contact
+        new("c"),
+        Received(LEAD_MERGED, "m-c", merged("a", "c"), plan[LEAD_MERGED], {}),
+        new("c"),  # c is merged away by now
+        new("d"),
+    ]
+
+    def outcome(batches: list[list[Received]]) -> tuple[list[object], list[tuple[object, ...]], ...]:
+        notify_db.clear()
+        with notify_db.uow() as uow:
+            write_events(uow, [before])
+            uow.commit()
+        answers: list[object] = []
+        for events in batches:
+            with notify_db.uow() as uow:
+                answers += write_events(uow, events)
+                uow.commit()
+        return (
+            answers,
+            [
+                tuple(r)
+                for r in notify_db.rows(
+                    "SELECT lead_id, email, phone, sms_consent, merged_into FROM contacts ORDER BY lead_id"
+                )
+            ],
+            [
+                tuple(r)
+                for r in notify_db.rows(
+                    "SELECT message_type, channel, lead_id, recipient, status FROM deliveries"
+                    " ORDER BY message_type, channel, lead_id"
+                )
+            ],
+        )
+
+    contact_writes: list[str] = []
+
+    def note(_conn, _cursor, statement: str, *_args) -> None:  # type: ignore[no-untyped-def]
+        if statement.startswith("INSERT INTO contacts") and "merged_into IS NULL" in statement:
+            contact_writes.append(statement)  # the lead views recorded, not the merges' writes
+
+    one_by_one = outcome([[event] for event in batch])
+    sa.event.listen(notify_db.engine, "before_cursor_execute", note)
+    try:
+        together = outcome([batch])
+    finally:
+        sa.event.remove(notify_db.engine, "before_cursor_execute", note)
+    assert together[0] == one_by_one[0] == [1, 0, 2, 2, 1, 1, 0, 0, 1]
+    assert together[1:] == one_by_one[1:]
+    # Seven lead views in four statements: before the match that reads b (a, gone and b, then
+    # b's later view in a statement of its own), before the merge (c), at the end (c, d).
+    assert len(contact_writes) == 4

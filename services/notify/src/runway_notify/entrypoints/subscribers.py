@@ -33,7 +33,7 @@ CONTRIBUTION_SUCCEEDED = "notify-contrib-succeeded-v1"
 CONTRIBUTION_FAILED = "notify-contrib-failed-v1"
 RECURRING_CANCELED = "notify-recurring-canceled-v1"
 
-Plan = Callable[[Session, Any, datetime], int]
+Plan = Callable[[Session, Any, datetime], int | contacts.Later]
 
 
 @dataclass(frozen=True)
@@ -64,10 +64,13 @@ def write_events(uow: UnitOfWork, batch: list[Received]) -> list[int | Exception
     with (
         contacts.contacts_read_ahead(uow.session, [lead_id for lead_id in looked_up if lead_id]),
         deliveries_together(uow.session),
+        # Inside the messages' context: a welcome is queued once its contact is written.
+        contacts.contacts_written_together(uow.session),
     ):
-        return handle_each_once(
+        answers = handle_each_once(
             uow.session, tables.inbox, batch, lambda item: (item.consumer, item.event_id), queue, already=0
         )
+    return [answer.value if isinstance(answer, contacts.Later) else answer for answer in answers]
 
 
 def plans(org: dict[str, str], digest_hour: int) -> list[tuple[str, str, str, Plan]]:

@@ -6,7 +6,7 @@ cannot bring it back and messages meant for it reach the survivor.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -17,10 +17,18 @@ from sqlalchemy.orm import Session
 from runway_contracts.intake import LeadMerged, LeadView
 from runway_notify.adapters.tables import contacts, deliveries, digest_items, opt_outs
 from runway_notify.adapters.time_zones import time_zone_for_zip
-from runway_storage import insert_if_absent, upsert
+from runway_notify.service_layer.queue import write_queued
+from runway_storage import insert_if_absent, upsert, upserted_keys
 
 MAX_MERGE_HOPS = 10
 _READ_AHEAD = "notify.contacts_read_ahead"
+_RECORDED = "notify.contacts_recorded"
+
+
+class Later:
+    """An answer known once the contacts recorded in a batch are written."""
+
+    value: int = 0
 
 
 @contextmanager
@@ -70,12 +78,50 @@ def contact_row(lead: LeadView, now: datetime) -> dict[str, Any]:
     }
 
 
-def record_lead(session: Session, lead: LeadView, now: datetime) -> dict[str, Any] | None:
-    """Store the lead's latest view; None if the lead was merged away (the survivor's view wins)."""
+@contextmanager
+def contacts_written_together(session: Session) -> Iterator[None]:
+    """The contacts `record_lead` records inside are written together: at the end, or as soon
+    as anything in the batch reads contacts from the database or merges leads, so each event
+    still sees what the events before it wrote.
+
+    For a batch of `lead.received` events: a few statements instead of one round trip per
+    event, which on PostgreSQL was most of the event writer's time for them.
+    """
+    session.info[_RECORDED] = []
+    try:
+        yield
+        _write_recorded(session)
+    finally:
+        del session.info[_RECORDED]
+
+
+def record_lead(
+    session: Session, lead: LeadView, now: datetime, then: Callable[[dict[str, Any] | None], int]
+) -> int | Later:
+    """Store the lead's latest view, then answer `then(contact)`: the contact as stored, or None
+    if the lead was merged away (the survivor's view wins). Inside `contacts_written_together`
+    the write waits for the rest of the batch and the answer is a `Later`."""
     row = contact_row(lead, now)
     _forget(session, lead.lead_id)
-    written = upsert(session, contacts, row, key=["lead_id"], unless_set="merged_into")
-    return row if written else None
+    recorded = session.info.get(_RECORDED)
+    if recorded is None:
+        written = upsert(session, contacts, row, key=["lead_id"], unless_set="merged_into")
+        return then(row if written else None)
+    later = Later()
+    recorded.append((row, then, later))
+    return later
+
+
+def _write_recorded(session: Session) -> None:
+    recorded = session.info.get(_RECORDED)
+    if not recorded:
+        return
+    waiting = list(recorded)
+    recorded.clear()
+    rows = [row for row, _, _ in waiting]
+    written = upserted_keys(session, contacts, rows, key=["lead_id"], unless_set="merged_into")
+    for row, then, later in waiting:
+        later.value = then(row if (row["lead_id"],) in written else None)
 
 
 def find_contact(session: Session, lead_id: str) -> dict[str, Any] | None:
@@ -85,6 +131,7 @@ def find_contact(session: Session, lead_id: str) -> dict[str, Any] | None:
         if lead_id in read:
             row = read[lead_id]
         else:
+            _write_recorded(session)
             row = session.execute(sa.select(contacts).where(contacts.c.lead_id == lead_id)).mappings().first()
         if row is None or not row["merged_into"]:
             return dict(row) if row else None
@@ -95,6 +142,8 @@ def find_contact(session: Session, lead_id: str) -> dict[str, Any] | None:
 def merge(session: Session, event: LeadMerged, now: datetime) -> None:
     """The survivor takes the merged leads' history, digests and opt-outs."""
     survivor = event.survivor_lead_id
+    _write_recorded(session)
+    write_queued(session)
     _forget(session)
     upsert(session, contacts, contact_row(event.lead, now) | {"merged_into": None}, key=["lead_id"])
     for merged in event.merged_lead_ids:

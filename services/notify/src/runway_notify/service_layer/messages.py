@@ -17,7 +17,7 @@ from runway_notify.adapters.tables import deliveries, digest_items
 from runway_notify.domain import message_types as types
 from runway_notify.domain.message_types import MessageType
 from runway_notify.domain.notifications import Notification, notification_key, races_subject
-from runway_notify.service_layer.contacts import find_contact, record_lead
+from runway_notify.service_layer.contacts import Later, find_contact, record_lead
 from runway_notify.service_layer.queue import enqueue
 from runway_storage import insert_if_absent
 
@@ -71,13 +71,14 @@ def _contact(session: Session, lead_id: str) -> dict[str, Any]:
     return contact
 
 
-def lead_received(session: Session, event: LeadReceived, now: datetime, org: dict[str, str]) -> int:
-    contact = record_lead(session, event.lead, now)
-    if contact is None or not event.is_new_lead:
-        return 0
-    return _for_contact(
-        session, contact, types.WELCOME, "welcome", {"postal_code": contact["postal_code"], **org}, now
-    )
+def lead_received(session: Session, event: LeadReceived, now: datetime, org: dict[str, str]) -> int | Later:
+    def welcome(contact: dict[str, Any] | None) -> int:
+        if contact is None or not event.is_new_lead:
+            return 0
+        context = {"postal_code": contact["postal_code"], **org}
+        return _for_contact(session, contact, types.WELCOME, "welcome", context, now)
+
+    return record_lead(session, event.lead, now, then=welcome)
 
 
 def races_near_you(session: Session, event: LeadMatched, now: datetime, org: dict[str, str]) -> int:

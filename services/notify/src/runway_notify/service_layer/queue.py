@@ -40,12 +40,21 @@ def deliveries_together(session: Session) -> Iterator[None]:
     already queued is skipped as before; `enqueue` answers whether it may be sent,
     not whether it was new, which only decides whether the dispatcher is woken.
     """
-    session.info[_TOGETHER] = rows = []
+    session.info[_TOGETHER] = []
     try:
         yield
-        insert_many_if_absent(session, deliveries, rows)
+        write_queued(session)
     finally:
         del session.info[_TOGETHER]
+
+
+def write_queued(session: Session) -> None:
+    """Insert what `deliveries_together` holds now: before anything changes queued rows
+    (a merge moving a lead's messages to the survivor), as handling each event alone would."""
+    rows = session.info.get(_TOGETHER)
+    if rows:
+        insert_many_if_absent(session, deliveries, rows)
+        rows.clear()
 
 
 def enqueue(
