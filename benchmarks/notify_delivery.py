@@ -136,7 +136,7 @@ def accepted(log: Path) -> list[tuple[float, str, str]]:
         return []
     rows = []
     for line in log.read_text().splitlines():
-        at, recipient, kind = line.split("\t")
+        at, recipient, kind = line.split("\t")[:3]
         rows.append((float(at), recipient, kind))
     return rows
 

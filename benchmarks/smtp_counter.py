@@ -1,4 +1,5 @@
-"""An SMTP server for benchmarks: accepts everything, writes one line per message (time, recipient, type).
+"""An SMTP server for benchmarks: accepts everything, writes one line per message (time,
+recipient, type, Message-ID).
 
 On SIGTERM it shuts down as a mail server does when stopped: new transactions get
 421 (try again later), a message already being accepted is answered, then it exits.
@@ -20,11 +21,17 @@ import uvloop
 from aiosmtpd.controller import Controller
 
 TYPE = re.compile(rb"^X-Runway-Message-Type: *(\S+)", re.MULTILINE)
+MESSAGE_ID = re.compile(rb"^Message-ID: *(\S+)", re.MULTILINE | re.IGNORECASE)
 
 
 SHUTTING_DOWN = "421 4.3.2 Service shutting down, try again later"
 # Long enough for a message being accepted to get its answer out.
 GRACE_SECONDS = 0.5
+
+
+def header(pattern: re.Pattern[bytes], content: bytes) -> str:
+    found = pattern.search(content)
+    return found.group(1).decode() if found else "-"
 
 
 class Counter:
@@ -44,9 +51,9 @@ class Counter:
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
         if self.closing:
             return SHUTTING_DOWN
-        found = TYPE.search(envelope.original_content or envelope.content)
-        kind = found.group(1).decode() if found else "-"
-        self.out.write(f"{time.time():.6f}\t{envelope.rcpt_tos[0]}\t{kind}\n")
+        content = envelope.original_content or envelope.content
+        kind, message_id = header(TYPE, content), header(MESSAGE_ID, content)
+        self.out.write(f"{time.time():.6f}\t{envelope.rcpt_tos[0]}\t{kind}\t{message_id}\n")
         self.out.flush()
         return "250 OK"
 

@@ -45,11 +45,47 @@ def refused(status: int) -> bool:
 
 
 def smtp_log(path: Path) -> list[tuple[float, str, str]]:
+    """(when accepted, recipient, message type) of each message the SMTP server accepted."""
+    return [(at, recipient, kind) for at, recipient, kind, _ in smtp_messages(path)]
+
+
+def smtp_messages(path: Path) -> list[tuple[float, str, str, str]]:
     rows = []
     for line in path.read_text().splitlines():
-        at, recipient, kind = line.split("\t")[:3]
-        rows.append((float(at), recipient, kind))
+        at, recipient, kind, message_id = line.split("\t")
+        rows.append((float(at), recipient, kind, message_id))
     return rows
+
+
+# How long after SMTP accepted a message a SIGKILL of notify can still have caught it before
+# the dispatcher recorded it (the batch's other sends, then one transaction): generous.
+RESEND_WINDOW_SECONDS = 3.0
+
+
+def without_crash_resends(
+    mail: list[tuple[float, str, str, str]], notify_killed: list[float]
+) -> tuple[list[tuple[float, str, str]], int]:
+    """The accepted messages less the copies decision 0005 accepts, and how many those were.
+
+    A copy is a crash resend only if it carries the Message-ID of the copy before it and
+    notify was SIGKILLed within RESEND_WINDOW_SECONDS after that one was accepted and before
+    this one was: the message was accepted, the process died before recording it, and
+    another dispatcher sent it again when the claim's lease ran out. Any other repeat is a
+    duplicate.
+    """
+    kept: list[tuple[float, str, str]] = []
+    last: dict[str, float] = {}
+    resent = 0
+    for at, recipient, kind, message_id in sorted(mail):
+        before = last.get(message_id) if message_id != "-" else None
+        last[message_id] = at
+        if before is not None and any(
+            before <= killed <= min(before + RESEND_WINDOW_SECONDS, at) for killed in notify_killed
+        ):
+            resent += 1
+            continue
+        kept.append((at, recipient, kind))
+    return kept, resent
 
 
 def rows(stack: Stack, service: str, sql: str, **params: object) -> list[tuple[object, ...]]:
@@ -116,8 +152,14 @@ def poison_traces(stack: Stack, poisons: set[str]) -> int:
 
 
 def check(
-    stack: Stack, run_id: str, accepted: Accepted, smtp: Path, poisons: set[str] | None = None
+    stack: Stack,
+    run_id: str,
+    accepted: Accepted,
+    smtp: Path,
+    poisons: set[str] | None = None,
+    notify_killed: list[float] | None = None,
 ) -> dict[str, object]:
+    """`notify_killed`: when the fault schedule SIGKILLed notify (epoch seconds)."""
     poisons = poisons or set()
     pattern = f"%-{run_id}@example.org"
     people = {signup_person(run_id, i).email for i in accepted.signups}
@@ -137,7 +179,7 @@ def check(
     our_leads = {lead_of[e] for e in people if e in lead_of}
     unmatched = our_leads - matched
 
-    mail = smtp_log(smtp)
+    mail, resent = without_crash_resends(smtp_messages(smtp), notify_killed or [])
     sent = Counter((recipient, kind) for _, recipient, kind in mail)
     expected_kinds = ("welcome", "races_near_you")
     missing_mail = {(e, k) for e in people for k in expected_kinds if sent[(e, k)] == 0}
@@ -207,6 +249,7 @@ def check(
         "ran_out_of_deliveries": exhausted,
         "lost": lost,
         "duplicated": duplicated,
+        "resent_after_crash": resent,
         "unexplained": unexplained,
         "examples": {
             "missing_leads": sorted(missing_leads)[:5],
@@ -226,6 +269,7 @@ def check(
         f"{result['races_emails']} races emails; {len(webhook_ids)} webhooks -> {result['contributions']} "
         f"contributions, {result['ledger_entries']} ledger entries, {result['receipts']} receipts; "
         f"lost {lost}, duplicated {duplicated}, unexplained {unexplained}, DLQ {dlq_unexpected}"
+        + (f"; {resent} resent with its Message-ID after notify's SIGKILL (decision 0005)" if resent else "")
         + (
             f"; REFUSED (4xx) {len(accepted.refused_signups)} sign-ups, {len(accepted.refused_webhooks)} webhooks"
             if refusals

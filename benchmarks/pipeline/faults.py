@@ -50,6 +50,11 @@ class System:
             out.write(line)
         print(f"fault: {what}", flush=True)
 
+    def logged_at(self, what: str) -> list[float]:
+        """When the schedule logged `what` (just after doing it)."""
+        lines = self.log_path.read_text().splitlines() if self.log_path.exists() else []
+        return [float(at) for at, logged in (line.split("\t", 1) for line in lines) if logged == what]
+
     def pause(self, seconds: float) -> bool:
         """Sleep unless the load ended first; True if it is time to go on."""
         return not self.stop.wait(seconds)

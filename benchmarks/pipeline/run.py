@@ -298,7 +298,14 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         observer.wait(30)
         if args.instances > 1:
             summary["handled_by_instance"] = handled_by_instance(stack, args.instances)
-        summary["check"] = check(stack, run_id, accepted, smtp, poisons=fault.poison_ids())
+        summary["check"] = check(
+            stack,
+            run_id,
+            accepted,
+            smtp,
+            poisons=fault.poison_ids(),
+            notify_killed=system.logged_at("SIGKILL notify"),
+        )
         print(summary["check"]["verdict"], flush=True)  # type: ignore[index]
         summary.update(report.write(out, run_id, began, accepted, observations, summary))
     finally:
