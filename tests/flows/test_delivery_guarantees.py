@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 import httpx
 import nats
 import pytest
+import sqlalchemy as sa
 
 from runway_contracts import CloudEvent
 from runway_contracts.intake import LeadReceived, LeadView
@@ -109,7 +110,18 @@ def runway_nats(stack: Stack, *args: str) -> str:
     return result.stdout
 
 
-def test_an_always_failing_handler_parks_the_event_in_the_dlq_and_replay_delivers_it(stack_factory) -> None:
+def _rename_notify_table(stack: Stack, old: str, new: str) -> None:
+    engine = stack.databases.engine("notify")
+    try:
+        with engine.begin() as connection:
+            connection.execute(sa.text(f"ALTER TABLE {old} RENAME TO {new}"))
+    finally:
+        engine.dispose()
+
+
+def test_an_event_before_its_lead_waits_and_an_always_failing_one_is_parked_then_replayed(
+    stack_factory,
+) -> None:
     stack = stack_factory("sqlite", services=("notify",))  # this test plays intake and matching
     lead_id = str(uuid.uuid4())
     address = f"late-{uuid.uuid4().hex[:6]}@example.org"
@@ -122,23 +134,17 @@ def test_an_always_failing_handler_parks_the_event_in_the_dlq_and_replay_deliver
         races=[],
         matched_at=datetime.now(UTC),
     )
-    # notify has never heard of this lead: its handler fails on every attempt.
+    # notify has not heard of this lead yet: the match waits for it, in notify's database,
+    # without spending its deliveries (four here) on retries.
     asyncio.run(_publish(stack.nats.url, matched.TYPE, _envelope(matched, "/runway/matching", lead_id)))
+    waiting = f"SELECT count(*) FROM awaiting_contact WHERE lead_id = '{lead_id}'"
+    wait_for(lambda: stack.count("notify", waiting) == 1, timeout=20, message="the match waiting")
+    time.sleep(3)  # longer than the test consumers' retry delays (0.2 + 0.5 + 1 s)
+    assert "no dead letters" in runway_nats(stack, "dlq", "list")
 
-    listing = wait_for(
-        lambda: (out := runway_nats(stack, "dlq", "list")) and "notify-lead-matched-v1" in out and out,
-        timeout=30,
-        message="the event in the DLQ",
-    )
-    assert "ContactNotYetKnown" in listing
-    assert "attempts=4" in listing  # max_deliver in the test consumer timing
-    assert recipients(stack)[address] == 0
-    parked = stack.stream_messages("DLQ")[0]
-    assert json.loads(parked.data)["data"]["lead_id"] == lead_id
-    terminated = [m for m in stack.stream_messages("ADVISORIES") if "MSG_TERMINATED" in m.subject]
-    assert terminated, "the termination advisory is captured"
-
-    # The contact arrives late; an operator replays the dead letter.
+    # The lead arrives while notify's database is broken (its queue table gone): handling
+    # fails on every delivery and the event is parked.
+    _rename_notify_table(stack, "deliveries", "deliveries_away")
     received = LeadReceived(
         submission_id=str(uuid.uuid4()),
         form_key="signup",
@@ -152,17 +158,30 @@ def test_an_always_failing_handler_parks_the_event_in_the_dlq_and_replay_deliver
         ),
     )
     asyncio.run(_publish(stack.nats.url, received.TYPE, _envelope(received, "/runway/intake", lead_id)))
-    wait_for(
-        lambda: stack.count("notify", f"SELECT count(*) FROM contacts WHERE lead_id = '{lead_id}'"),
-        timeout=20,
-        message="contact recorded",
+    listing = wait_for(
+        lambda: (out := runway_nats(stack, "dlq", "list")) and "notify-lead-received-v1" in out and out,
+        timeout=30,
+        message="the event in the DLQ",
     )
-    out = runway_nats(stack, "dlq", "replay", "--consumer", "notify-lead-matched-v1")
+    assert "deliveries" in listing  # the error: no such table
+    assert "attempts=4" in listing  # max_deliver in the test consumer timing
+    parked = stack.stream_messages("DLQ")[0]
+    assert json.loads(parked.data)["data"]["lead"]["lead_id"] == lead_id
+    terminated = [m for m in stack.stream_messages("ADVISORIES") if "MSG_TERMINATED" in m.subject]
+    assert terminated, "the termination advisory is captured"
+    assert stack.count("notify", f"SELECT count(*) FROM contacts WHERE lead_id = '{lead_id}'") == 0
+
+    # The database is repaired; an operator replays the dead letter: the lead's welcome, and
+    # the match that waited for it, go out once.
+    _rename_notify_table(stack, "deliveries_away", "deliveries")
+    out = runway_nats(stack, "dlq", "replay", "--consumer", "notify-lead-received-v1")
     assert "replayed DLQ#" in out
-    wait_for(lambda: recipients(stack)[address] == 1, timeout=20, message="the replayed email")
-    assert "no dead letters" in runway_nats(stack, "dlq", "list", "--consumer", "notify-lead-matched-v1")
+    wait_for(lambda: recipients(stack)[address] == 1, timeout=20, message="the waiting match's email")
+    wait_for(lambda: recipients(stack, "welcome")[address] == 1, timeout=20, message="the welcome")
+    assert "no dead letters" in runway_nats(stack, "dlq", "list", "--consumer", "notify-lead-received-v1")
+    assert stack.count("notify", waiting) == 0
     time.sleep(2)
-    assert recipients(stack)[address] == 1
+    assert recipients(stack)[address] == 1 and recipients(stack, "welcome")[address] == 1
 
 
 async def _consumer_state(url: str, stream: str, durable: str) -> tuple[int, int]:

@@ -1,6 +1,5 @@
-"""A batch of consumed events in one transaction: each handled at most once; one that
-cannot be handled yet gives back its inbox row alone, so a retry handles it then; any
-other failure fails the batch."""
+"""A batch of consumed events in one transaction: each handled at most once; a failure
+fails the batch and keeps nothing of it."""
 
 from __future__ import annotations
 
@@ -11,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import sessionmaker
 
 from runway_devstack.testing import Databases, require_backend
-from runway_eventbus.inbox import NotYet, handle_each_once
+from runway_eventbus.inbox import handle_each_once
 from runway_eventbus.tables import inbox_table
 from runway_storage import create_database_engine
 
@@ -19,7 +18,7 @@ CONSUMER = "test-consumer"
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_an_event_not_handleable_yet_gives_back_its_inbox_row_alone_and_is_handled_when_it_comes_again(
+def test_each_event_of_a_batch_is_handled_once_and_a_failure_keeps_nothing_of_the_batch(
     backend: str, tmp_path: Path
 ) -> None:
     require_backend(backend)
@@ -32,11 +31,8 @@ def test_an_event_not_handleable_yet_gives_back_its_inbox_row_alone_and_is_handl
     try:
         metadata.create_all(engine)
         sessions = sessionmaker(engine)
-        failing = {"e3"}
 
         def handle(session: sa.orm.Session, event_id: str) -> str:
-            if event_id in failing:
-                raise NotYet(f"{event_id}: its contact has not arrived")
             if event_id == "broken":
                 raise ValueError("a bug")
             session.execute(effects.insert().values(event_id=event_id))
@@ -53,16 +49,9 @@ def test_an_event_not_handleable_yet_gives_back_its_inbox_row_alone_and_is_handl
                     "already",
                 )
 
-        first = batch(["e1", "e2", "e3", "e2", "e4"])
-        assert first[:2] == ["handled e1", "handled e2"]
-        assert isinstance(first[2], NotYet)
-        assert first[3:] == ["already", "handled e4"]  # e2 twice in one batch: handled once
-        with engine.connect() as c:
-            assert sorted(c.scalars(sa.select(effects.c.event_id))) == ["e1", "e2", "e4"]
-            assert sorted(c.scalars(sa.select(inbox.c.event_id))) == ["e1", "e2", "e4"]
-
-        failing.clear()
-        assert batch(["e3", "e1"]) == ["handled e3", "already"]  # the retry, and a redelivery
+        first = batch(["e1", "e2", "e2", "e4"])
+        assert first == ["handled e1", "handled e2", "already", "handled e4"]  # e2 twice: once
+        assert batch(["e3", "e1"]) == ["handled e3", "already"]  # a redelivery
         with pytest.raises(ValueError, match="a bug"):
             batch(["e5", "broken"])  # the whole batch fails: nothing of it is kept
         with engine.connect() as c:

@@ -4,11 +4,10 @@ A request hands its item to the writer and waits; the writer thread takes
 whatever is queued (up to `max_batch`), runs `write_batch` on it in one unit of
 work, commits once and answers each waiter — so a 2xx still means "committed".
 Batches form by themselves under load; a lone request pays one commit. An
-item's answer may be an exception (`write_batch` isolating an event that
-cannot be handled yet, see `inbox.handle_each_once`); that waiter gets the
-exception and the rest of the batch commits. If the batch itself fails, nothing of it was kept, and each
-item is written again in a transaction of its own, so a failure is only ever
-its own item's.
+item's answer may be an exception (`write_batch` refusing one item while the
+rest commits); that waiter gets the exception. If the batch itself fails, nothing of it was kept, and each item
+is written again in a transaction of its own, so a failure is only ever its own
+item's.
 
 (intake's SignupWriter is the same idea with sign-up-specific fast and slow
 paths; see docs/decisions/0007.)

@@ -53,11 +53,6 @@ def first_deliveries(
     return inserted_keys(session, table, rows)
 
 
-class NotYet(Exception):
-    """The event cannot be handled yet: what it depends on has not arrived. Raised by a
-    handler before it writes anything; the event is retried later."""
-
-
 def handle_each_once(
     session: Session,
     table: sa.Table,
@@ -65,29 +60,23 @@ def handle_each_once(
     key: Callable[[Item], tuple[str, str]],
     handle: Callable[[Item], Result],
     already: Result,
-) -> list[Result | Exception]:
+) -> list[Result]:
     """A batch of consumed events in the caller's transaction, each at most once.
 
     The batch's inbox rows go in one statement; an event handled before (a redelivery,
-    or the same event twice in the batch) answers `already`. An event whose handler
-    raises `NotYet` (before writing anything) has its inbox row taken back and the
-    exception as its answer, to be retried, while the rest of the batch commits. Any
-    other exception fails the batch (the group-commit writer then writes each event on
-    its own): a savepoint per event would isolate those too, but costs two statements
-    an event, a quarter of notify's throughput on PostgreSQL.
+    or the same event twice in the batch) answers `already`. An exception fails the batch
+    (the group-commit writer then writes each event on its own): a savepoint per event
+    would isolate it, but costs two statements an event, a quarter of notify's throughput
+    on PostgreSQL. An event that cannot be handled yet is the handler's to keep (notify's
+    events waiting for a contact), not a failure.
     """
     new = first_deliveries(session, table, [key(item) for item in items])
-    answers: list[Result | Exception] = []
+    answers: list[Result] = []
     for item in items:
         consumer_and_event = key(item)
         if consumer_and_event not in new:
             answers.append(already)
             continue
         new.discard(consumer_and_event)
-        try:
-            answers.append(handle(item))
-        except NotYet as error:
-            consumer, event_id = consumer_and_event
-            session.execute(table.delete().where(table.c.consumer == consumer, table.c.event_id == event_id))
-            answers.append(error)
+        answers.append(handle(item))
     return answers

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from fastapi import FastAPI
 
@@ -15,7 +16,8 @@ from runway_notify.adapters.templates import Templates
 from runway_notify.config import Settings
 from runway_notify.entrypoints import admin_http
 from runway_notify.entrypoints.http import router, sms_router
-from runway_notify.entrypoints.subscribers import Received, subscriptions, write_events
+from runway_notify.entrypoints.subscribers import Received, plans, resume, subscriptions, write_events
+from runway_notify.service_layer.awaiting import WaitingSweep
 from runway_notify.service_layer.composing import Composer
 from runway_notify.service_layer.dispatcher import Dispatcher, DispatchSettings, lease_covering
 from runway_runtime.host import create_host, create_service_app
@@ -85,8 +87,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def writer_uow() -> UnitOfWork:
         return host.unit_of_work(writer_sessions)
 
+    plan_of = {durable: plan for _, durable, _, plan in plans(org, settings.notify_digest_hour)}
     event_writer: GroupCommit[Received, int] = GroupCommit(
-        writer_uow, write_events, name="notify-event-writer", max_batch=64
+        writer_uow, partial(write_events, plan_of=plan_of), name="notify-event-writer", max_batch=64
     )
     host = create_host(
         "notify",
@@ -113,11 +116,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         ),
         registry=host.registry,
     )
+    waiting_sweep = WaitingSweep(
+        writer_uow,
+        lambda uow, waiting: sum(resume(uow.session, waiting, plan_of, datetime.now(UTC)).values()),
+        settings.notify_awaiting_sweep_seconds,
+        on_queued=lambda: dispatcher.wake(),
+        registry=host.registry,
+    )
     app = create_service_app(
         host, title="Runway notify", description="Email and SMS, with consent, at the right hour, once."
     )
-    host.on_start += [event_writer.start, dispatcher.start]
-    host.on_stop += [event_writer.stop, dispatcher.stop, writer_engine.dispose]
+    host.on_start += [event_writer.start, dispatcher.start, waiting_sweep.start]
+    host.on_stop += [event_writer.stop, waiting_sweep.stop, dispatcher.stop, writer_engine.dispose]
     app.state.settings = settings
     app.state.composer = composer
     app.include_router(router)

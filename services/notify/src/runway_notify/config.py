@@ -49,6 +49,9 @@ class Settings(CommonSettings):
     notify_dispatch_batch: int = 128
     notify_dispatch_poll_seconds: float = 1.0
     notify_give_up_after_hours: float = 72.0
+    # How often events waiting for a contact another process wrote are looked for (the
+    # process that writes a contact handles the events waiting for it at once).
+    notify_awaiting_sweep_seconds: float = 2.0
 
     @property
     def database_url(self) -> str:

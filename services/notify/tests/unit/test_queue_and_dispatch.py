@@ -16,17 +16,20 @@ from runway_contracts.intake import LeadMerged
 from runway_contracts.matching import DeadlineApproaching, LeadMatched, LeadRaceNearby
 from runway_notify.domain.outcomes import Accepted, Rejected, TryLater
 from runway_notify.entrypoints.subscribers import (
+    DEADLINE_APPROACHING,
     LEAD_MATCHED,
     LEAD_MERGED,
     LEAD_RECEIVED,
+    RACE_NEARBY,
     Received,
     plans,
+    resume,
     write_events,
 )
 from runway_notify.service_layer import dispatcher as dispatcher_module
 from runway_notify.service_layer import messages, opt_out
+from runway_notify.service_layer.awaiting import WaitingSweep
 from runway_notify.service_layer.contacts import merge
-from runway_notify.service_layer.messages import ContactNotYetKnown
 from runway_notify.service_layer.queue import deliveries_together
 from runway_notify.service_layer.sms_reports import delivery_status
 
@@ -329,54 +332,6 @@ def test_outcomes_the_database_could_not_take_are_recorded_when_it_returns_never
     assert notify_db.rows("SELECT status, attempts FROM deliveries") == [("sent", 1)]
 
 
-def test_a_batch_of_events_queues_its_messages_together_once_each(notify_db: NotifyDatabase) -> None:
-    """The event writer's path: the batch's messages go into the queue in one statement at the
-    end, a message queued twice in the batch is there once, a later event in the batch sees
-    the contact an earlier one recorded, and one event that cannot be handled yet leaves the
-    rest of the batch in place."""
-    plan = {durable: p for _, durable, _, p in plans(ORG, digest_hour=9)}
-    maya = lead("maya", email="maya@example.org")
-    matched = LeadMatched(
-        lead_id="maya",
-        postal_code="66044",
-        location_resolved=True,
-        location_summary="Lawrence, KS",
-        total_races=1,
-        races=[race("r1")],
-        matched_at=NIGHT,
-    )
-    unknown = matched.model_copy(update={"lead_id": "nobody-yet"})
-    batch = [
-        Received(LEAD_RECEIVED, "e1", received(maya), plan[LEAD_RECEIVED], {}),
-        Received(LEAD_RECEIVED, "e1", received(maya), plan[LEAD_RECEIVED], {}),  # redelivered
-        Received(LEAD_RECEIVED, "e2", received(maya), plan[LEAD_RECEIVED], {}),  # same welcome
-        Received(LEAD_MATCHED, "e3", matched, plan[LEAD_MATCHED], {}),
-        Received(LEAD_MATCHED, "e4", unknown, plan[LEAD_MATCHED], {}),
-    ]
-    with notify_db.uow() as uow:
-        answers = write_events(uow, batch)
-        uow.commit()
-    assert answers[:4] == [1, 0, 1, 1]  # 1: may be sent (the queue keeps one of each message)
-    assert isinstance(answers[4], ContactNotYetKnown)
-    queued = notify_db.rows("SELECT message_type, recipient FROM deliveries ORDER BY message_type")
-    assert [tuple(r) for r in queued] == [
-        ("races_near_you", "maya@example.org"),
-        ("welcome", "maya@example.org"),
-    ]
-    handled = notify_db.rows("SELECT event_id FROM inbox ORDER BY event_id")
-    assert [r[0] for r in handled] == ["e1", "e2", "e3"]  # e4 is retried later
-
-
-def test_messages_queued_together_wait_for_the_end_of_the_batch(notify_db: NotifyDatabase) -> None:
-    with notify_db.uow() as uow:
-        with deliveries_together(uow.session):
-            messages.lead_received(uow.session, received(lead("a", email="a@example.org")), NIGHT, ORG)
-            inside = uow.session.execute(sa.text("SELECT count(*) FROM deliveries")).scalar()
-        after = uow.session.execute(sa.text("SELECT count(*) FROM deliveries")).scalar()
-        uow.commit()
-    assert (inside, after) == (0, 1)
-
-
 def _matched(lead_id: str, race_id: str = "r1") -> LeadMatched:
     return LeadMatched(
         lead_id=lead_id,
@@ -387,6 +342,155 @@ def _matched(lead_id: str, race_id: str = "r1") -> LeadMatched:
         races=[race(race_id)],
         matched_at=NIGHT,
     )
+
+
+def test_a_batch_of_events_queues_its_messages_together_once_each(notify_db: NotifyDatabase) -> None:
+    """The event writer's path: the batch's messages go into the queue in one statement at the
+    end, a message queued twice in the batch is there once, a later event in the batch sees
+    the contact an earlier one recorded, and an event whose lead is not known yet waits
+    (handled, its inbox row kept) while the rest of the batch commits."""
+    plan = {durable: p for _, durable, _, p in plans(ORG, digest_hour=9)}
+    maya = lead("maya", email="maya@example.org")
+    batch = [
+        Received(LEAD_RECEIVED, "e1", received(maya), plan[LEAD_RECEIVED], {}),
+        Received(LEAD_RECEIVED, "e1", received(maya), plan[LEAD_RECEIVED], {}),  # redelivered
+        Received(LEAD_RECEIVED, "e2", received(maya), plan[LEAD_RECEIVED], {}),  # same welcome
+        Received(LEAD_MATCHED, "e3", _matched("maya"), plan[LEAD_MATCHED], {}),
+        Received(LEAD_MATCHED, "e4", _matched("nobody-yet"), plan[LEAD_MATCHED], {}),
+    ]
+    with notify_db.uow() as uow:
+        answers = write_events(uow, batch, plan)
+        uow.commit()
+    assert answers == [1, 0, 1, 1, 0]  # 1: may be sent (the queue keeps one of each message)
+    queued = notify_db.rows("SELECT message_type, recipient FROM deliveries ORDER BY message_type")
+    assert [tuple(r) for r in queued] == [
+        ("races_near_you", "maya@example.org"),
+        ("welcome", "maya@example.org"),
+    ]
+    handled = notify_db.rows("SELECT event_id FROM inbox ORDER BY event_id")
+    assert [r[0] for r in handled] == ["e1", "e2", "e3", "e4"]
+    waiting = notify_db.rows("SELECT consumer, event_id, lead_id FROM awaiting_contact")
+    assert [tuple(r) for r in waiting] == [(LEAD_MATCHED, "e4", "nobody-yet")]
+
+
+def test_events_that_arrive_before_their_lead_wait_for_it_and_are_handled_once_with_it(
+    notify_db: NotifyDatabase,
+) -> None:
+    """A match, a reminder and a new race for a lead notify has not heard of wait in the
+    database instead of being retried (they would run out of deliveries behind a backlog):
+    the batch that brings the lead handles them too, and counts them in its answer so the
+    dispatcher is woken; a redelivery of a waiting event changes nothing."""
+    plan = {durable: p for _, durable, _, p in plans(ORG, digest_hour=9)}
+    early = [
+        Received(
+            LEAD_MATCHED,
+            "m1",
+            _matched("late"),
+            plan[LEAD_MATCHED],
+            {"traceparent": "00-" + "1" * 32 + "-" + "2" * 16 + "-01"},
+        ),
+        Received(
+            DEADLINE_APPROACHING,
+            "d1",
+            DeadlineApproaching(lead_id="late", race=race("r1"), days_left=7),
+            plan[DEADLINE_APPROACHING],
+            {},
+        ),
+        Received(RACE_NEARBY, "n1", LeadRaceNearby(lead_id="late", race=race("r2")), plan[RACE_NEARBY], {}),
+    ]
+    for events in (early, early[:1]):  # the second: a redelivery
+        with notify_db.uow() as uow:
+            assert write_events(uow, events, plan) == [0] * len(events)
+            uow.commit()
+    assert notify_db.rows("SELECT count(*) FROM awaiting_contact")[0][0] == 3
+    assert notify_db.rows("SELECT count(*) FROM deliveries")[0][0] == 0
+
+    arrival = [
+        Received(
+            LEAD_RECEIVED, "r-other", received(lead("other", email="o@example.org")), plan[LEAD_RECEIVED], {}
+        ),
+        Received(
+            LEAD_RECEIVED, "r-late", received(lead("late", email="late@example.org")), plan[LEAD_RECEIVED], {}
+        ),
+    ]
+    with notify_db.uow() as uow:
+        answers = write_events(uow, arrival, plan)
+        uow.commit()
+    assert answers == [1, 1 + 3]  # its welcome, and the three that waited for it
+    queued = notify_db.rows(
+        "SELECT message_type, lead_id FROM deliveries WHERE lead_id = 'late' ORDER BY message_type"
+    )
+    assert [tuple(r) for r in queued] == [
+        ("deadline_reminder", "late"),
+        ("new_race_digest", "late"),
+        ("races_near_you", "late"),
+        ("welcome", "late"),
+    ]
+    assert notify_db.rows("SELECT count(*) FROM awaiting_contact")[0][0] == 0
+    with notify_db.uow() as uow:  # redelivered after all that: already handled
+        assert write_events(uow, early, plan) == [0, 0, 0]
+        uow.commit()
+    assert notify_db.rows("SELECT count(*) FROM deliveries WHERE lead_id = 'late'")[0][0] == 4
+
+
+def test_a_merge_brings_the_contact_of_events_waiting_for_the_absorbed_lead(
+    notify_db: NotifyDatabase,
+) -> None:
+    plan = {durable: p for _, durable, _, p in plans(ORG, digest_hour=9)}
+    with notify_db.uow() as uow:
+        write_events(uow, [Received(LEAD_MATCHED, "m-b", _matched("b"), plan[LEAD_MATCHED], {})], plan)
+        uow.commit()
+    merged = LeadMerged(
+        survivor_lead_id="a", merged_lead_ids=["b"], merged_at=NIGHT, lead=lead("a", email="a@example.org")
+    )
+    with notify_db.uow() as uow:
+        assert write_events(uow, [Received(LEAD_MERGED, "merge", merged, plan[LEAD_MERGED], {})], plan) == [1]
+        uow.commit()
+    queued = notify_db.rows("SELECT message_type, lead_id, recipient FROM deliveries")
+    assert [tuple(r) for r in queued] == [("races_near_you", "a", "a@example.org")]
+
+
+def test_the_sweep_handles_events_whose_contact_another_process_wrote(notify_db: NotifyDatabase) -> None:
+    """Two processes at the same moment: one stores the match as waiting (no contact yet),
+    the other writes the contact and finds nothing waiting. The sweep handles it."""
+    plan = {durable: p for _, durable, _, p in plans(ORG, digest_hour=9)}
+    with notify_db.uow() as uow:
+        write_events(uow, [Received(LEAD_MATCHED, "m-x", _matched("x"), plan[LEAD_MATCHED], {})], plan)
+        uow.commit()
+    lead_received(notify_db, lead("x", email="x@example.org"))  # the other process: not through the writer
+    registry = CollectorRegistry()
+    sweep = WaitingSweep(
+        notify_db.uow,
+        lambda uow, waiting: sum(resume(uow.session, waiting, plan, NIGHT).values()),
+        seconds=60,
+        on_queued=lambda: None,
+        registry=registry,
+    )
+    assert registry.get_sample_value("runway_notify_awaiting_contact") == 0
+    assert sweep.sweep(NIGHT) == 1
+    assert registry.get_sample_value("runway_notify_awaiting_contact") == 0
+    assert [
+        tuple(r) for r in notify_db.rows("SELECT message_type FROM deliveries ORDER BY message_type")
+    ] == [
+        ("races_near_you",),
+        ("welcome",),
+    ]
+    with notify_db.uow() as uow:  # one still waiting: counted, with its age
+        write_events(uow, [Received(LEAD_MATCHED, "m-y", _matched("y"), plan[LEAD_MATCHED], {})], plan)
+        uow.commit()
+    assert sweep.sweep(datetime.now(UTC) + timedelta(minutes=5)) == 0
+    assert registry.get_sample_value("runway_notify_awaiting_contact") == 1
+    assert registry.get_sample_value("runway_notify_awaiting_contact_oldest_seconds") >= 300
+
+
+def test_messages_queued_together_wait_for_the_end_of_the_batch(notify_db: NotifyDatabase) -> None:
+    with notify_db.uow() as uow:
+        with deliveries_together(uow.session):
+            messages.lead_received(uow.session, received(lead("a", email="a@example.org")), NIGHT, ORG)
+            inside = uow.session.execute(sa.text("SELECT count(*) FROM deliveries")).scalar()
+        after = uow.session.execute(sa.text("SELECT count(*) FROM deliveries")).scalar()
+        uow.commit()
+    assert (inside, after) == (0, 1)
 
 
 def test_a_batch_reads_its_contacts_in_one_query_and_a_merge_in_it_is_followed(
@@ -405,7 +509,9 @@ def test_a_batch_reads_its_contacts_in_one_query_and_a_merge_in_it_is_followed(
     try:
         with notify_db.uow() as uow:
             answers = write_events(
-                uow, [Received(LEAD_MATCHED, f"m-{n}", _matched(n), plan[LEAD_MATCHED], {}) for n in "abc"]
+                uow,
+                [Received(LEAD_MATCHED, f"m-{n}", _matched(n), plan[LEAD_MATCHED], {}) for n in "abc"],
+                plan,
             )
             uow.commit()
     finally:
@@ -425,6 +531,7 @@ def test_a_batch_reads_its_contacts_in_one_query_and_a_merge_in_it_is_followed(
                 Received(LEAD_MERGED, "merge", merged, plan[LEAD_MERGED], {}),
                 Received(LEAD_MATCHED, "m-b3", _matched("b", "r3"), plan[LEAD_MATCHED], {}),
             ],
+            plan,
         )
         uow.commit()
     assert answers == [1, 0, 1]
@@ -471,12 +578,12 @@ def test_a_batch_writes_its_lead_events_contacts_together_and_answers_as_one_by_
     def outcome(batches: list[list[Received]]) -> tuple[list[object], list[tuple[object, ...]], ...]:
         notify_db.clear()
         with notify_db.uow() as uow:
-            write_events(uow, [before])
+            write_events(uow, [before], plan)
             uow.commit()
         answers: list[object] = []
         for events in batches:
             with notify_db.uow() as uow:
-                answers += write_events(uow, events)
+                answers += write_events(uow, events, plan)
                 uow.commit()
         return (
             answers,

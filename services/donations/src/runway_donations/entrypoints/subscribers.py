@@ -36,9 +36,9 @@ class LeadFact:
     merged_lead_ids: list[str]
 
 
-def write_leads(uow: UnitOfWork, batch: list[LeadFact]) -> list[bool | Exception]:
-    """Each lead event not handled before, in the caller's transaction (True), a redelivery
-    (False), or what one failed with (retried alone)."""
+def write_leads(uow: UnitOfWork, batch: list[LeadFact]) -> list[bool]:
+    """Each lead event not handled before, in the caller's transaction (True), or a
+    redelivery (False). A failure fails the batch; the writer then writes each event alone."""
     now = datetime.now(UTC)
     first_time: list[LeadFact] = []
 

@@ -42,8 +42,8 @@ class NewLead:
 
 def lead_matcher(
     geography: GeographyIndex, reminder_offsets: tuple[int, ...]
-) -> Callable[[UnitOfWork, list[NewLead]], list[bool | Exception]]:
-    def match_batch(uow: UnitOfWork, batch: list[NewLead]) -> list[bool | Exception]:
+) -> Callable[[UnitOfWork, list[NewLead]], list[bool]]:
+    def match_batch(uow: UnitOfWork, batch: list[NewLead]) -> list[bool]:
         """Match the leads not handled before, together, in the caller's transaction: True for
         those matched, False for redeliveries. If matching fails, the whole batch does (the
         writer then retries each lead alone)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from runway_eventbus.tables import inbox_table, outbox_table
+from runway_storage import UtcDateTime
 
 metadata = sa.MetaData()
 
@@ -95,6 +96,20 @@ digest_items = sa.Table(
     sa.Column("race", sa.JSON, nullable=False),
     sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
     sa.Index("ix_digest_items_day", "lead_id", "digest_date"),
+)
+
+# Events about a lead that arrived before the lead's contact details (service_layer/awaiting.py).
+# Their inbox row is written: each is handled once, when the contact is written.
+awaiting_contact = sa.Table(
+    "awaiting_contact",
+    metadata,
+    sa.Column("consumer", sa.String(64), primary_key=True),
+    sa.Column("event_id", sa.String(64), primary_key=True),
+    sa.Column("lead_id", sa.String(36), nullable=False, index=True),
+    sa.Column("event_type", sa.String(100), nullable=False),
+    sa.Column("event", sa.JSON, nullable=False),
+    sa.Column("trace", sa.JSON, nullable=False),  # W3C trace context: the send continues its trace
+    sa.Column("received_at", UtcDateTime(), nullable=False),
 )
 
 outbox = outbox_table(metadata)

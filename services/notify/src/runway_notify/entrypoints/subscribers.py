@@ -7,7 +7,7 @@ soon as something was queued, sends.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -21,7 +21,7 @@ from runway_eventbus.group_commit import GroupCommit
 from runway_eventbus.inbox import handle_each_once
 from runway_eventbus.unit_of_work import UnitOfWork
 from runway_notify.adapters import tables
-from runway_notify.service_layer import contacts, messages
+from runway_notify.service_layer import awaiting, contacts, messages
 from runway_notify.service_layer.queue import deliveries_together
 
 LEAD_RECEIVED = "notify-lead-received-v1"
@@ -47,30 +47,70 @@ class Received:
     trace: dict[str, str]  # the consumer span's context: queued messages continue its trace
 
 
-def write_events(uow: UnitOfWork, batch: list[Received]) -> list[int | Exception]:
+def write_events(uow: UnitOfWork, batch: list[Received], plan_of: Mapping[str, Plan]) -> list[int]:
     """Each event's messages and inbox row, in the caller's transaction; how many were queued
-    each (0 for a redelivery), or what one failed with (its contact not known yet, say: that
-    event alone is retried)."""
+    each (0 for a redelivery, or for an event that now waits for its lead's contact).
+
+    An event that gives a lead its contact also handles, here, the events that waited for
+    it; what they queued is counted in its answer. `plan_of`: each consumer's plan.
+    """
+    session = uow.session
     now = datetime.now(UTC)
 
-    def queue(item: Received) -> int:
-        token = context.attach(propagate.extract(item.trace))
+    def queue(item: Received) -> int | contacts.Later:
         try:
-            return item.plan(uow.session, item.event, now)
-        finally:
-            context.detach(token)
+            return _handle(session, item, now)
+        except messages.ContactNotYetKnown as missing:
+            waiting = awaiting.Waiting(item.consumer, item.event_id, missing.lead_id, item.event, item.trace)
+            awaiting.wait_for_contact(session, waiting, now)
+            return 0
 
     looked_up = (getattr(item.event, "lead_id", None) for item in batch)
     with (
-        contacts.contacts_read_ahead(uow.session, [lead_id for lead_id in looked_up if lead_id]),
-        deliveries_together(uow.session),
+        contacts.contacts_read_ahead(session, [lead_id for lead_id in looked_up if lead_id]),
+        deliveries_together(session),
         # Inside the messages' context: a welcome is queued once its contact is written.
-        contacts.contacts_written_together(uow.session),
+        contacts.contacts_written_together(session),
     ):
         answers = handle_each_once(
-            uow.session, tables.inbox, batch, lambda item: (item.consumer, item.event_id), queue, already=0
+            session, tables.inbox, batch, lambda item: (item.consumer, item.event_id), queue, already=0
         )
-    return [answer.value if isinstance(answer, contacts.Later) else answer for answer in answers]
+    counts = [answer.value if isinstance(answer, contacts.Later) else answer for answer in answers]
+    given: dict[str, int] = {}  # lead id -> the first event in the batch that wrote its contact
+    for i, item in enumerate(batch):
+        for lead_id in contacts.leads_given_contacts(item.event):
+            given.setdefault(lead_id, i)
+    for lead_id, queued in resume(session, awaiting.waiting_for(session, given), plan_of, now).items():
+        counts[given[lead_id]] += queued
+    return counts
+
+
+def resume(
+    session: Session, waiting: list[awaiting.Waiting], plan_of: Mapping[str, Plan], now: datetime
+) -> dict[str, int]:
+    """Handle events that waited for their lead's contact; messages queued per lead."""
+    queued: dict[str, int] = {}
+    done = []
+    for w in waiting:
+        item = Received(w.consumer, w.event_id, w.event, plan_of[w.consumer], w.trace)
+        try:
+            answer = _handle(session, item, now)
+        except messages.ContactNotYetKnown:
+            continue  # merged into a lead whose contact is not here either: waits on
+        # Only plans that look a contact up wait, never `lead.received`'s: a count, not a Later.
+        assert isinstance(answer, int)
+        queued[w.lead_id] = queued.get(w.lead_id, 0) + answer
+        done.append(w)
+    awaiting.handled(session, done)
+    return queued
+
+
+def _handle(session: Session, item: Received, now: datetime) -> int | contacts.Later:
+    token = context.attach(propagate.extract(item.trace))
+    try:
+        return item.plan(session, item.event, now)
+    finally:
+        context.detach(token)
 
 
 def plans(org: dict[str, str], digest_hour: int) -> list[tuple[str, str, str, Plan]]:

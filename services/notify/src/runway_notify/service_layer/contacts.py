@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from runway_contracts.intake import LeadMerged, LeadView
+from runway_contracts.intake import LeadMerged, LeadReceived, LeadView
 from runway_notify.adapters.tables import contacts, deliveries, digest_items, opt_outs
 from runway_notify.adapters.time_zones import time_zone_for_zip
 from runway_notify.service_layer.queue import write_queued
@@ -122,6 +122,15 @@ def _write_recorded(session: Session) -> None:
     written = upserted_keys(session, contacts, rows, key=["lead_id"], unless_set="merged_into")
     for row, then, later in waiting:
         later.value = then(row if (row["lead_id"],) in written else None)
+
+
+def leads_given_contacts(event: object) -> list[str]:
+    """The leads whose contact rows handling `event` writes (a view, or a merge)."""
+    if isinstance(event, LeadReceived):
+        return [event.lead.lead_id]
+    if isinstance(event, LeadMerged):
+        return [event.survivor_lead_id, *event.merged_lead_ids]
+    return []
 
 
 def find_contact(session: Session, lead_id: str) -> dict[str, Any] | None:

@@ -12,7 +12,6 @@ from sqlalchemy.orm import Session
 from runway_contracts.donations import ContributionFailed, ContributionSucceeded, DonorRef, RecurringCanceled
 from runway_contracts.intake import LeadReceived
 from runway_contracts.matching import DeadlineApproaching, LeadMatched, LeadRaceNearby
-from runway_eventbus.inbox import NotYet
 from runway_notify.adapters.tables import deliveries, digest_items
 from runway_notify.domain import message_types as types
 from runway_notify.domain.message_types import MessageType
@@ -26,10 +25,15 @@ DEFAULT_DAY_ZONE = "America/New_York"
 CLAIMED = ("sending", "sent", "delivered", "failed")
 
 
-class ContactNotYetKnown(NotYet):
-    """The lead's contact details have not arrived yet; the event is retried.
+class ContactNotYetKnown(LookupError):
+    """The lead's contact details have not arrived yet: the event waits for them
+    (service_layer/awaiting.py).
 
     Raised by `_contact`, which each plan calls before it writes anything."""
+
+    def __init__(self, lead_id: str) -> None:
+        super().__init__(lead_id)
+        self.lead_id = lead_id
 
 
 def _for_contact(
