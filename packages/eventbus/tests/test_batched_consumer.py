@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import nats
+import pytest
 from faststream.nats import NatsBroker
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
@@ -24,7 +25,7 @@ from runway_contracts.intake import LeadReceived, LeadView
 from runway_contracts.streams import INTAKE
 from runway_devstack.nats_server import NatsServer
 from runway_devstack.testing import DEFINITIONS, TEST_CONSUMER_TIMING
-from runway_eventbus.consumer import ReliableConsumers, Subscription
+from runway_eventbus.consumer import BatchedPull, ReliableConsumers, Subscription
 from runway_eventbus.provisioning import apply_definitions, load_definitions
 
 DURABLE = "notify-lead-received-v1"
@@ -198,3 +199,18 @@ def test_stopping_finishes_the_batch_in_hand_and_leaves_the_rest_for_later(tmp_p
     assert begun == finished == in_hand
     assert unacked == 0
     assert not_yet_delivered == 100 - in_hand
+
+
+def test_stopping_also_handles_what_arrived_after_a_pull_stopped_waiting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a busy machine the "anything else waiting?" pull gives up before the server's
+    answer arrives; the messages wait in the subscription's queue for the next pull. A stop
+    in between handles them too, instead of leaving them unacknowledged until the ack wait
+    (CI once found 5 so after SIGTERM). A pull that waits 0.1 ms makes that happen here."""
+    monkeypatch.setattr(BatchedPull, "MORE_WAIT_SECONDS", 0.0001)
+    in_hand, begun, finished, unacked, not_yet_delivered = asyncio.run(stop_mid_batch(tmp_path))
+    assert unacked == 0
+    assert begun == finished
+    assert not_yet_delivered == 100 - finished
+    assert in_hand < begun, "every message came in time: the case was not made"

@@ -225,6 +225,23 @@ class ReliableConsumers:
         log.error("parked message in DLQ: consumer=%s reason=%s error=%s", sub.durable, reason, detail)
 
 
+async def _delivered_not_taken(pull: JetStreamContext.PullSubscription) -> list[Msg]:
+    """Messages the server delivered after a pull stopped waiting for them.
+
+    The "is anything else waiting?" pull gives up after MORE_WAIT_SECONDS; on a busy
+    machine the rest of its answer arrives later and waits in the subscription's queue,
+    where the next pull takes it first. At a stop there is no next pull. nats-py has no
+    public way to take them (its fetch sends a new request when the queue holds only
+    status messages), so this reads its subscription's queue.
+    """
+    taken = []
+    while pull.pending_msgs:
+        msg = await pull._sub.next_msg(timeout=1)  # noqa: SLF001
+        if not JetStreamContext.is_status_msg(msg):
+            taken.append(msg)
+    return taken
+
+
 class BatchedPull:
     """Pulls a batched subscription's durable consumer and handles each batch side by side.
 
@@ -272,6 +289,9 @@ class BatchedPull:
                 await asyncio.wait([self._task], timeout=graceful_timeout)
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+        if self._pull is not None and (late := await _delivered_not_taken(self._pull)):
+            # In hand too: handled now rather than left unacknowledged until the ack wait.
+            await asyncio.wait([asyncio.ensure_future(self._settle(late))], timeout=graceful_timeout)
         if self._pull is not None:
             # Pulled but not handled: unacknowledged, so redelivered to whoever pulls next.
             # Left subscribed, the connection's drain would wait on them until it timed out.
@@ -298,15 +318,20 @@ class BatchedPull:
                     pass  # nothing else waiting
                 except Exception as error:  # what was pulled is handled; the rest is redelivered
                     log.warning("pulling more of %s failed: %r", sub.durable, error)
-            handling = asyncio.gather(
-                *(self._consumers.deliver_traced(sub, _OneOfBatch(raw)) for raw in batch),
-                return_exceptions=True,
-            )
             try:
-                # Shielded: a stop past its graceful timeout leaves the handlers to finish.
-                outcomes = await asyncio.shield(handling)
+                await self._settle(batch)
             finally:
                 self._in_hand = False
-            for outcome in outcomes:
-                if isinstance(outcome, Exception):  # an ack or a park that did not reach NATS
-                    log.warning("settling a message of %s failed (redelivered): %r", sub.durable, outcome)
+
+    async def _settle(self, batch: list[Msg]) -> None:
+        """Hand each message of the batch to its handler, side by side."""
+        sub = self._sub
+        handling = asyncio.gather(
+            *(self._consumers.deliver_traced(sub, _OneOfBatch(raw)) for raw in batch),
+            return_exceptions=True,
+        )
+        # Shielded: a stop past its graceful timeout leaves the handlers to finish.
+        outcomes = await asyncio.shield(handling)
+        for outcome in outcomes:
+            if isinstance(outcome, Exception):  # an ack or a park that did not reach NATS
+                log.warning("settling a message of %s failed (redelivered): %r", sub.durable, outcome)
