@@ -332,32 +332,6 @@ def test_outcomes_the_database_could_not_take_are_recorded_when_it_returns_never
     assert notify_db.rows("SELECT status, attempts FROM deliveries") == [("sent", 1)]
 
 
-def test_each_outcome_is_recorded_as_it_comes_not_when_the_whole_batch_is_sent(
-    notify_db: NotifyDatabase,
-) -> None:
-    """The window in which a crash sends a message again (SMTP accepted it, nothing recorded
-    it yet) lasts about `record_every`, not as long as the slowest message of its batch."""
-    for name in ("a", "b"):
-        lead_received(notify_db, lead(name, email=f"{name}@example.org"))
-    seen: list[tuple[object, ...]] = []
-
-    class SecondIsSlow:
-        def __init__(self) -> None:
-            self.sent: list[object] = []
-
-        async def send(self, message):  # type: ignore[no-untyped-def]
-            self.sent.append(message)
-            if len(self.sent) == 2:
-                await asyncio.sleep(0.5)  # ten times `record_every`
-                seen.extend(tuple(r) for r in notify_db.rows("SELECT status FROM deliveries"))
-            return Accepted("primary")
-
-    dispatcher = notify_db.dispatcher(Clock(NIGHT), SecondIsSlow())  # type: ignore[arg-type]
-    assert asyncio.run(dispatcher.run_once()) == 2
-    assert sorted(seen) == [("sending",), ("sent",)]  # the first, while the second was being sent
-    assert notify_db.rows("SELECT status FROM deliveries") == [("sent",), ("sent",)]
-
-
 def _matched(lead_id: str, race_id: str = "r1") -> LeadMatched:
     return LeadMatched(
         lead_id=lead_id,

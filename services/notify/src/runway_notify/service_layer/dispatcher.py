@@ -8,8 +8,7 @@
    arrived while the message waited wins, and an SMS whose retry fell outside
    the recipient's sending window waits for the next one.
 3. Send, outside any transaction, several at once.
-4. Record the outcomes as they come, in a transaction every `record_every`
-   (and one when the batch is done): the attempt, the new state, and
+4. Record every outcome in one transaction: the attempt, the new state, and
    `notify.notification.sent.v1` / `.failed.v1` through the outbox.
 
 If the database is away at 4, the outcomes stay in memory and are recorded as soon
@@ -17,9 +16,7 @@ as it answers again, before anything new is claimed: the messages they hold are
 `sending` under this dispatcher's lease, so nobody sends them meanwhile. Only a
 crash between 3 and 4 (or a database outage longer than the lease) sends a message
 again, with the same Message-ID (the one point SMTP cannot close; receivers dedupe
-on it). Recording as the outcomes come keeps that window to about `record_every`
-and a commit per message, instead of the time the whole batch takes to send (32
-messages a connection at a real provider's 50–200 ms each: seconds).
+on it).
 """
 
 from __future__ import annotations
@@ -78,7 +75,6 @@ class DispatchSettings:
     lease: timedelta = timedelta(seconds=120)
     poll_interval: float = 1.0
     give_up_after: timedelta = timedelta(days=3)
-    record_every: float = 0.05  # seconds between recordings of a batch's outcomes, as they come
 
 
 def lease_covering(batch_size: int, connections: int, send_timeout: float) -> timedelta:
@@ -424,27 +420,16 @@ class Dispatcher:
             self._lag.set(0)
             return 0
         self._lag.set(max(((now - d.due_at).total_seconds() for d in claimed if d.due_at), default=0))
-        sending = {asyncio.ensure_future(self._send_one(d)): d for d in claimed}
-        pending = set(sending)
+        outcomes = await asyncio.gather(*(self._send_one(d) for d in claimed))
         counted: dict[tuple[str, str], int] = {}  # a batch's few label sets, not a look-up a message
-        while pending:
-            done, pending = await asyncio.wait(pending, timeout=self._settings.record_every)
-            for task in done:
-                delivery, outcome = sending[task], task.result()  # _send_one returns every failure
-                self._unrecorded.append((delivery, outcome))
-                key = (delivery.channel, OUTCOME_NAMES[type(outcome)])
-                counted[key] = counted.get(key, 0) + 1
-            if pending and self._unrecorded:
-                try:
-                    record(self._uow(), self._unrecorded, self._clock(), self._settings)
-                    self._unrecorded = []
-                except Exception:  # kept, and tried again when the batch is done
-                    log.exception("recording sent messages failed; trying again")
+        for delivery, outcome in zip(claimed, outcomes, strict=True):
+            key = (delivery.channel, OUTCOME_NAMES[type(outcome)])
+            counted[key] = counted.get(key, 0) + 1
         for (channel, kind), n in counted.items():
             self._attempts.labels(channel, kind).inc(n)
-        if self._unrecorded:
-            record(self._uow(), self._unrecorded, self._clock(), self._settings)
-            self._unrecorded = []
+        self._unrecorded = list(zip(claimed, outcomes, strict=True))
+        record(self._uow(), self._unrecorded, self._clock(), self._settings)
+        self._unrecorded = []
         return len(claimed)
 
     async def run(self) -> None:
