@@ -3,7 +3,7 @@
 A lead's match, its deadline reminders and its new-race notices come from matching;
 its contact details from intake's `lead.received`. They are separate durable
 consumers with backlogs of their own, so after an outage, a restart or under load a
-match often arrives first (a third of them, with two notify processes). Retried
+match often arrives first (dozens of 120 in one run of the two-process test). Retried
 through JetStream such an event spends its deliveries on waiting and, behind a
 backlog longer than its retry delays, ends in the DLQ though nothing is wrong with it.
 
