@@ -87,7 +87,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def writer_uow() -> UnitOfWork:
         return host.unit_of_work(writer_sessions)
 
-    plan_of = {durable: plan for _, durable, _, plan in plans(org, settings.notify_digest_hour)}
+    notify_plans = plans(org, settings.notify_digest_hour)
+    plan_of = {durable: plan for _, durable, _, plan in notify_plans}
     event_writer: GroupCommit[Received, int] = GroupCommit(
         writer_uow, partial(write_events, plan_of=plan_of), name="notify-event-writer", max_batch=64
     )
@@ -96,9 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings,
         settings.database_url,
         tables.outbox,
-        subscriptions=lambda h: subscriptions(
-            event_writer, org, settings.notify_digest_hour, lambda: dispatcher.wake()
-        ),
+        subscriptions=lambda h: subscriptions(event_writer, notify_plans, lambda: dispatcher.wake()),
     )
     dispatcher = Dispatcher(
         writer_uow,

@@ -158,8 +158,7 @@ def plans(org: dict[str, str], digest_hour: int) -> list[tuple[str, str, str, Pl
 
 def subscriptions(
     writer: GroupCommit[Received, int],
-    org: dict[str, str],
-    digest_hour: int,
+    notify_plans: list[tuple[str, str, str, Plan]],
     wake_dispatcher: Callable[[], None],
 ) -> list[Subscription]:
     def handler(durable: str, plan: Plan) -> Callable[[CloudEvent, Event], Any]:
@@ -175,5 +174,5 @@ def subscriptions(
         # Whatever is waiting, up to a batch, handled side by side, so the writer commits the
         # events together (decision 0013).
         Subscription(stream, durable, subject, handler(durable, plan), batch_size=64, batched=True)
-        for stream, durable, subject, plan in plans(org, digest_hour)
+        for stream, durable, subject, plan in notify_plans
     ]
