@@ -76,6 +76,16 @@ def test_rows_read_back_as_sqlalchemy_inserted_them(
     assert bulk[2]["details"] == {"name": 'Año \u2028 "q"', "big": 2**80, "7": "seven"}
 
 
+def test_a_taken_key_fails_the_whole_insert_and_keeps_nothing_of_it(engine: sa.Engine) -> None:
+    with Session(engine) as session, session.begin():
+        insert_rows(session, people, _rows()[:1])
+    taken = [*_rows()[1:], _rows()[0]]  # two new rows, then one whose key is held
+    with pytest.raises(Exception, match="(?i)unique|duplicate"), Session(engine) as session, session.begin():
+        insert_rows(session, people, taken)
+    with engine.connect() as c:
+        assert c.execute(sa.select(people.c.id)).scalars().all() == ["a"]
+
+
 def test_a_column_default_is_still_filled_in(engine: sa.Engine) -> None:
     with Session(engine) as session, session.begin():
         insert_rows(session, notes, [{"id": 1}, {"id": 2}])
