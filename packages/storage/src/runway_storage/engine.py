@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import time
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,10 @@ from sqlalchemy.engine import Engine, make_url
 from runway_storage import json_columns
 
 PAGE_CACHE_KIB = 65_536  # per SQLite connection
+# A pooled connection given back less than this long ago is handed out again without a
+# ping (HikariCP's `aliveBypassWindowMs`, 500 ms too): under load every checkout falls in
+# it, and a ping is a round trip per transaction.
+PING_AFTER_IDLE_SECONDS = 0.5
 
 
 def create_database_engine(url: str, *, immediate: bool = False, **kwargs: Any) -> Engine:
@@ -53,11 +58,36 @@ def create_database_engine(url: str, *, immediate: bool = False, **kwargs: Any) 
     # keep the result only for statements under 4 KiB and 50 parameters, so every
     # multi-row INSERT of a batch was parsed again on each execution (4.8 ms for 64 rows of
     # 16 columns; a third of notify's event writer on PostgreSQL, 2026-11-29).
-    engine = sa.create_engine(
-        url, pool_size=10, max_overflow=20, pool_pre_ping=True, paramstyle="numeric_dollar", **kwargs
-    )
+    kwargs = {"pool_size": 10, "max_overflow": 20} | kwargs
+    engine = sa.create_engine(url, paramstyle="numeric_dollar", **kwargs)
     sa.event.listen(engine, "connect", _raw_cursors)
+    sa.event.listen(engine, "checkout", lambda *args: _ping_if_idle(engine.dialect, *args))
+    sa.event.listen(engine, "checkin", _given_back)
     return engine
+
+
+def _ping_if_idle(dialect: Any, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """SQLAlchemy's `pool_pre_ping`, skipped for a connection in use a moment ago.
+
+    A connection that fails its ping is replaced (the pool tries again with a new
+    one). One that broke within the window (the database restarted) fails its first
+    statement instead; SQLAlchemy then replaces every pooled connection, and the
+    caller's own retry (a writer's batch redone, a message redelivered) gets a new one.
+    """
+    given_back = record.info.get("given_back_at")
+    if given_back is not None and time.monotonic() - given_back < PING_AFTER_IDLE_SECONDS:
+        return
+    try:
+        dialect.do_ping(dbapi_connection)
+    except dialect.loaded_dbapi.Error as error:
+        if dialect.is_disconnect(error, dbapi_connection, None):
+            raise sa.exc.DisconnectionError(str(error)) from error
+        raise
+
+
+def _given_back(_dbapi_connection: Any, record: Any) -> None:
+    if record is not None:
+        record.info["given_back_at"] = time.monotonic()
 
 
 def _raw_cursors(connection: Any, _record: Any) -> None:
