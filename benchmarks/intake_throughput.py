@@ -21,9 +21,10 @@ import time
 
 import sqlalchemy as sa
 
-from benchmarks.harness import RESULTS, Harness, report_header, start
+from benchmarks.harness import RESULTS, Harness, cpu_seconds, report_header, start
 from benchmarks.loadgen import client_loop, render, run
 from runway_devstack.nats_server import free_port
+from runway_devstack.processes import ManagedProcess
 
 # A load test posts from one address: rate limits would only measure themselves.
 UNLIMITED = {
@@ -51,9 +52,16 @@ def signup_body(i: int, run_id: str) -> bytes:
 
 
 def measure(
-    port: int, path: str, body: object, seconds: float, connections: int, rate: float | None
+    server: ManagedProcess,
+    port: int,
+    path: str,
+    body: object,
+    seconds: float,
+    connections: int,
+    rate: float | None,
 ) -> dict[str, object]:
     host = f"127.0.0.1:{port}"
+    cpu_before = cpu_seconds(server)
     make = body if callable(body) else (lambda i: body)
     result = client_loop(
         run(
@@ -65,7 +73,14 @@ def measure(
             rate=rate,
         )
     )
-    return result.summary()
+    summary = result.summary()
+    # What the server spent on each accepted request (its relay included), whatever the
+    # machine's speed that day: the figure to compare changes by.
+    summary["server_cpu_ms_per_accepted"] = round(
+        1000 * (cpu_seconds(server) - cpu_before) / max(summary["accepted"], 1),
+        3,  # type: ignore[arg-type]
+    )
+    return summary
 
 
 def main() -> None:
@@ -107,15 +122,22 @@ def main() -> None:
         time.sleep(3)  # uvicorn answers as soon as its first worker is up; let the others start too
         processes.append(echo)
         report["echo"] = measure(
-            echo_port, "/echo", signup_body(1, run_id), args.seconds, args.connections, None
+            echo, echo_port, "/echo", signup_body(1, run_id), args.seconds, args.connections, None
         )
         echo.stop()
-        harness.serve(intake_port, args.workers, UNLIMITED)
+        intake = harness.serve(intake_port, args.workers, UNLIMITED)
         report["intake_max"] = measure(
-            intake_port, "/v1/signups", lambda i: signup_body(i, run_id), args.seconds, args.connections, None
+            intake,
+            intake_port,
+            "/v1/signups",
+            lambda i: signup_body(i, run_id),
+            args.seconds,
+            args.connections,
+            None,
         )
         offset = 10_000_000
         report["intake_at_rate"] = measure(
+            intake,
             intake_port,
             "/v1/signups",
             lambda i: signup_body(offset + i, run_id),
