@@ -166,7 +166,9 @@ class OutboxRelay:
         """The message on its way; the future of its ack (or of the error sending it)."""
         sent = {k: v for k, v in headers.items() if k != FAN_OUT_HEADER} | {"Nats-Msg-Id": message_id}
         try:
-            return await self._js.publish_async(subject, body, wait_stall=self._publish_timeout, headers=sent)
+            # No stall timeout: it would cost a timer and a task per message, and a relay
+            # never has more than a batch (200) of the client's 4,000 places in flight.
+            return await self._js.publish_async(subject, body, headers=sent)
         except Exception as error:
             failed: asyncio.Future[object] = asyncio.get_running_loop().create_future()
             failed.set_exception(error)
