@@ -63,7 +63,8 @@ def insert_tuples(
     """SQLite: INSERT rows given as tuples in `columns` order, converted as SQLAlchemy would;
     with `skip_taken`, a row whose unique key is already held (or held by an earlier row)
     is skipped."""
-    sql, processors = _sqlite_insert(connection.dialect, table, columns)
+    target, processors = _target(connection.dialect, table, columns)
+    sql = f"INSERT INTO {target} VALUES ({', '.join('?' for _ in columns)})"
     if skip_taken:
         sql += " ON CONFLICT DO NOTHING"
     converters = [once_per_value(p) for p in processors]
@@ -80,7 +81,8 @@ def copy_tuples(
     A row whose unique key is taken fails the whole COPY, as it fails a plain INSERT
     (with psycopg's error: the statement does not go through SQLAlchemy).
     """
-    copying, processors = _postgresql_copy(connection.dialect, table, columns)
+    target, processors = _target(connection.dialect, table, columns)
+    copying = f"COPY {target} FROM STDIN"
     converters = [once_per_value(p) for p in processors]
     driver = connection.connection.driver_connection
     with driver.cursor() as cursor, cursor.copy(copying) as copy:  # type: ignore[union-attr]
@@ -95,27 +97,13 @@ def _fills_defaults(table: sa.Table, columns: tuple[str, ...]) -> bool:
 
 
 @cache
-def _sqlite_insert(
+def _target(
     dialect: Dialect, table: sa.Table, columns: tuple[str, ...]
 ) -> tuple[str, list[Callable[[Any], Any] | None]]:
+    """`table (column, ...)` quoted for `dialect`, and each column's SQLAlchemy converter."""
     quote = dialect.identifier_preparer.quote
-    sql = (
-        f"INSERT INTO {dialect.identifier_preparer.format_table(table)} "
-        f"({', '.join(quote(c) for c in columns)}) VALUES ({', '.join('?' for _ in columns)})"
-    )
-    return sql, [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
-
-
-@cache
-def _postgresql_copy(
-    dialect: Dialect, table: sa.Table, columns: tuple[str, ...]
-) -> tuple[str, list[Callable[[Any], Any] | None]]:
-    quote = dialect.identifier_preparer.quote
-    copying = (
-        f"COPY {dialect.identifier_preparer.format_table(table)} "
-        f"({', '.join(quote(c) for c in columns)}) FROM STDIN"
-    )
-    return copying, [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
+    target = f"{dialect.identifier_preparer.format_table(table)} ({', '.join(quote(c) for c in columns)})"
+    return target, [table.c[c].type.dialect_impl(dialect).bind_processor(dialect) for c in columns]
 
 
 def once_per_value(process: Callable[[Any], Any] | None) -> Callable[[Any], Any]:
