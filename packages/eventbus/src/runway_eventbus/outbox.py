@@ -11,7 +11,7 @@ from opentelemetry.context import Context
 from sqlalchemy.orm import Session
 
 from runway_contracts import CloudEvent, Event
-from runway_storage.bulk import insert_tuples, once_per_value
+from runway_storage.bulk import Insert, insert_tuples, once_per_value
 from runway_storage.ids import new_id
 
 
@@ -44,6 +44,13 @@ class Outbox:
         if rows:
             write_rows(session, self._table, rows)
             session.info["outbox_staged"] = True
+
+    def staging(self, session: Session, rows: list[dict[str, object]]) -> Insert:
+        """Stage many events made with `row()` as part of a `write_together` with the rows
+        that caused them (on PostgreSQL one statement for all of it)."""
+        if rows:
+            session.info["outbox_staged"] = True
+        return Insert(self._table, rows)
 
     def stage_fan_out(
         self,

@@ -38,7 +38,7 @@ from runway_intake.service_layer.signups import (
     lead_view,
     new_lead_row,
 )
-from runway_storage.bulk import insert_rows
+from runway_storage.bulk import Insert, Update, write_together
 from runway_storage.ids import new_id
 
 _OWNERS = (
@@ -81,11 +81,6 @@ _UPDATABLE = [
     "utm",
     "custom_fields",
 ]
-_UPDATE_LEAD = (
-    leads.update()
-    .where(leads.c.id == sa.bindparam("b_id"))
-    .values({c: sa.bindparam(f"b_{c}") for c in _UPDATABLE})
-)
 
 
 class MergeNeeded(Exception):
@@ -211,22 +206,20 @@ def write_batch(uow: UnitOfWork, items: list[Item]) -> list[Accepted | BaseExcep
         results.append(accepted)
 
     # Only now, with nothing left that could hand the batch back: counted once.
-    if created:
-        insert_rows(session, leads, list(created.values()))
-        _bump_count(session, len(created))
-    if changed:
-        session.execute(
-            _UPDATE_LEAD,
-            [
-                {"b_id": lead["id"], **{f"b_{c}": lead.get(c) for c in _UPDATABLE}}
-                for lead in changed.values()
-            ],
-        )
-    for table, rows in (
-        (lead_identities, identity_rows),
-        (submissions, submission_rows),
-        (idempotency_keys, key_rows),
-    ):
-        insert_rows(session, table, rows)
-    uow.outbox.stage_rows(session, event_rows)
+    _bump_count(session, len(created))
+    write_together(
+        session,
+        [
+            Insert(leads, list(created.values())),
+            Update(
+                leads,
+                ("id",),
+                [{"id": lead["id"], **{c: lead.get(c) for c in _UPDATABLE}} for lead in changed.values()],
+            ),
+            Insert(lead_identities, identity_rows),
+            Insert(submissions, submission_rows),
+            Insert(idempotency_keys, key_rows),
+            uow.outbox.staging(session, event_rows),
+        ],
+    )
     return results
