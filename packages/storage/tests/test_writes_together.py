@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from runway_storage import UtcDateTime
-from runway_storage.bulk import Insert, Update, write_together
+from runway_storage.bulk import Add, Insert, Update, write_together
 
 metadata = sa.MetaData()
 people = sa.Table(
@@ -28,6 +28,12 @@ people = sa.Table(
     sa.Column("balance", sa.Numeric(10, 2)),
     sa.Column("active", sa.Boolean),
     sa.Column("points", sa.Numeric),
+)
+counts = sa.Table(
+    "counts",
+    metadata,
+    sa.Column("shard", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("count", sa.BigInteger, nullable=False),
 )
 visits = sa.Table(
     "visits",
@@ -174,3 +180,17 @@ def test_a_value_too_long_for_its_column_is_refused_not_cut(engine: sa.Engine) -
     with pytest.raises(Exception, match="(?i)too long"), Session(engine) as session, session.begin():
         write_together(session, [Insert(people, [too_long])])
     assert _read(engine) == ([], [])
+
+
+def test_an_add_adds_to_what_is_stored(engine: sa.Engine) -> None:
+    with Session(engine) as session, session.begin():
+        write_together(session, [Insert(counts, [{"shard": 0, "count": 5}, {"shard": 1, "count": 0}])])
+    with Session(engine) as session, session.begin():
+        write_together(
+            session, [Add(counts, ("shard",), [{"shard": 0, "count": 3}, {"shard": 1, "count": -2}])]
+        )
+        write_together(
+            session, [Insert(people, _people()[:1]), Add(counts, ("shard",), [{"shard": 0, "count": 1}])]
+        )
+    with engine.connect() as c:
+        assert c.execute(sa.select(counts.c.count).order_by(counts.c.shard)).scalars().all() == [9, -2]

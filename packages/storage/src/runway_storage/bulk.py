@@ -118,6 +118,11 @@ class Update:
     rows: Sequence[dict[str, Any]]  # each with the same keys
 
 
+@dataclass(frozen=True)
+class Add(Update):
+    """Each row's other columns are added to the stored row's (a counter's increments)."""
+
+
 def write_together(session: Session, writes: Sequence[Insert | Update]) -> None:
     """Each write, in order, in `session`'s transaction: all or none of them.
 
@@ -140,7 +145,7 @@ def write_together(session: Session, writes: Sequence[Insert | Update]) -> None:
         else:
             key, columns = write.key, tuple(c for c in write.rows[0] if c not in write.key)
             session.execute(
-                _update_statement(write.table, key, columns),
+                _update_statement(write.table, key, columns, isinstance(write, Add)),
                 [{f"b_{c}": row[c] for c in (*key, *columns)} for row in write.rows],
             )
 
@@ -173,7 +178,7 @@ def _one_statement(connection: Connection, writes: Sequence[Insert | Update]) ->
     for n, write in enumerate(writes, start=1):
         columns = tuple(write.rows[0])
         key = write.key if isinstance(write, Update) else ()
-        clauses.append(_clause(connection.dialect, write.table, columns, key, n))
+        clauses.append(_clause(connection.dialect, write.table, columns, key, isinstance(write, Add), n))
         _, processors = _target(connection.dialect, write.table, columns)
         converters = [once_per_value(p) for p in processors]
         values = [
@@ -192,15 +197,20 @@ def _one_statement(connection: Connection, writes: Sequence[Insert | Update]) ->
 
 
 @cache
-def _clause(dialect: Dialect, table: sa.Table, columns: tuple[str, ...], key: tuple[str, ...], n: int) -> str:
-    """The INSERT, or the UPDATE by `key`, of rows given as the JSON array of arrays `$n`."""
+def _clause(
+    dialect: Dialect, table: sa.Table, columns: tuple[str, ...], key: tuple[str, ...], add: bool, n: int
+) -> str:
+    """The INSERT, or the UPDATE by `key` (setting or adding to), of rows given as the JSON
+    array of arrays `$n`."""
     quote = dialect.identifier_preparer.quote
     name = dialect.identifier_preparer.format_table(table)
     read = {c: f"CAST(r.v->>{i} AS {_type_name(dialect, table.c[c])})" for i, c in enumerate(columns)}
     rows = f"jsonb_array_elements(${n}::jsonb) AS r(v)"
     if not key:
         return f"INSERT INTO {name} ({', '.join(quote(c) for c in columns)}) SELECT {', '.join(read.values())} FROM {rows}"
-    sets = ", ".join(f"{quote(c)} = {read[c]}" for c in columns if c not in key)
+    sets = ", ".join(
+        f"{quote(c)} = {f'{name}.{quote(c)} + ' if add else ''}{read[c]}" for c in columns if c not in key
+    )
     where = " AND ".join(f"{name}.{quote(c)} = {read[c]}" for c in key)
     return f"UPDATE {name} SET {sets} FROM {rows} WHERE {where}"
 
@@ -212,11 +222,15 @@ def _type_name(dialect: Dialect, column: sa.Column[Any]) -> str:
 
 
 @cache
-def _update_statement(table: sa.Table, key: tuple[str, ...], columns: tuple[str, ...]) -> sa.Update:
+def _update_statement(
+    table: sa.Table, key: tuple[str, ...], columns: tuple[str, ...], add: bool
+) -> sa.Update:
     return (
         table.update()
         .where(*(table.c[c] == sa.bindparam(f"b_{c}") for c in key))
-        .values({c: sa.bindparam(f"b_{c}") for c in columns})
+        .values(
+            {c: (table.c[c] + sa.bindparam(f"b_{c}")) if add else sa.bindparam(f"b_{c}") for c in columns}
+        )
     )
 
 

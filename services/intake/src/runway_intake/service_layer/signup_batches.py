@@ -16,15 +16,24 @@ sign-up at a time.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from opentelemetry.context import Context
+from sqlalchemy.dialects import postgresql
 
 from runway_contracts.intake import LeadReceived
 from runway_eventbus.unit_of_work import UnitOfWork
-from runway_intake.adapters.tables import idempotency_keys, lead_identities, leads, submissions
+from runway_intake.adapters.tables import (
+    COUNT_SHARDS,
+    idempotency_keys,
+    lead_count_shards,
+    lead_identities,
+    leads,
+    submissions,
+)
 from runway_intake.domain.contact_details import email_identity
 from runway_intake.domain.identity import Create, Merge, resolve
 from runway_intake.domain.signup import Signup
@@ -32,32 +41,35 @@ from runway_intake.service_layer.signups import (
     Accepted,
     IdempotencyKey,
     IdempotencyKeyReused,
-    _bump_count,
     _known,
     lead_updates,
     lead_view,
     new_lead_row,
 )
-from runway_storage.bulk import Insert, Update, write_together
+from runway_storage.bulk import Add, Insert, Update, write_together
 from runway_storage.ids import new_id
 
-_OWNERS = (
-    sa.select(lead_identities.c.kind, lead_identities.c.value, leads)
-    .join(leads, leads.c.id == lead_identities.c.lead_id)
-    .where(
-        sa.or_(
-            sa.and_(
-                lead_identities.c.kind == "email",
-                lead_identities.c.value.in_(sa.bindparam("emails", expanding=True)),
-            ),
-            sa.and_(
-                lead_identities.c.kind == "phone",
-                lead_identities.c.value.in_(sa.bindparam("phones", expanding=True)),
-            ),
+
+def _owners_query(values: Callable[[str], Any]) -> sa.Select[Any]:
+    return (
+        sa.select(lead_identities.c.kind, lead_identities.c.value, leads)
+        .join(leads, leads.c.id == lead_identities.c.lead_id)
+        .where(
+            sa.or_(
+                sa.and_(lead_identities.c.kind == "email", values("emails")),
+                sa.and_(lead_identities.c.kind == "phone", values("phones")),
+            )
         )
     )
-)
-_OWNERS_LOCKED = _OWNERS.with_for_update(of=leads)
+
+
+# On PostgreSQL each list goes as one array parameter: one statement text whatever the
+# batch holds, so it is prepared once and not planned again for every batch (an IN list
+# of each length is a statement of its own, and they crowded psycopg's prepared cache).
+_OWNERS_LOCKED = _owners_query(
+    lambda name: lead_identities.c.value == sa.any_(sa.bindparam(name, type_=postgresql.ARRAY(sa.String)))
+).with_for_update(of=leads)
+_OWNERS = _owners_query(lambda name: lead_identities.c.value.in_(sa.bindparam(name, expanding=True)))
 _EARLIER = sa.select(idempotency_keys).where(idempotency_keys.c.key.in_(sa.bindparam("keys", expanding=True)))
 _UPDATABLE = [
     "email",
@@ -104,8 +116,9 @@ def _owners(session: Any, items: list[Item]) -> dict[tuple[str, str], dict[str, 
     return owners
 
 
-def write_batch(uow: UnitOfWork, items: list[Item]) -> list[Accepted | BaseException]:
-    """Each item: the sign-up, its idempotency key, and the trace its event belongs to."""
+def write_batch(uow: UnitOfWork, items: list[Item], count_shard: int) -> list[Accepted | BaseException]:
+    """Each item: the sign-up, its idempotency key, and the trace its event belongs to.
+    New leads are counted on `count_shard` (see `signups.apply_lead_count`)."""
     session = uow.session
     now = datetime.now(UTC)
     keys = sorted({i.key for _, i, _ in items if i})
@@ -206,7 +219,7 @@ def write_batch(uow: UnitOfWork, items: list[Item]) -> list[Accepted | BaseExcep
         results.append(accepted)
 
     # Only now, with nothing left that could hand the batch back: counted once.
-    _bump_count(session, len(created))
+    count = [{"shard": count_shard % COUNT_SHARDS, "count": len(created)}] if created else []
     write_together(
         session,
         [
@@ -220,6 +233,7 @@ def write_batch(uow: UnitOfWork, items: list[Item]) -> list[Accepted | BaseExcep
             Insert(submissions, submission_rows),
             Insert(idempotency_keys, key_rows),
             uow.outbox.staging(session, event_rows),
+            Add(lead_count_shards, ("shard",), count),
         ],
     )
     return results

@@ -124,7 +124,7 @@ class SignupWriter:
         with self._uow_factory() as uow:
             try:
                 outcomes = write_batch(
-                    uow, [(item.signup, item.idempotency, item.trace_context) for item in batch]
+                    uow, [(item.signup, item.idempotency, item.trace_context) for item in batch], shard
                 )
             except MergeNeeded:
                 for item in batch:
