@@ -50,6 +50,7 @@ from runway_notify.service_layer.composing import Claimed, Composer
 from runway_notify.service_layer.messages import digest_races
 from runway_notify.service_layer.queue import TRACE_KEY
 from runway_storage import insert_if_absent
+from runway_storage.bulk import Insert, Update, write_together
 
 log = logging.getLogger(__name__)
 
@@ -215,73 +216,69 @@ def _blocked(session: Session, rows: Any) -> dict[tuple[str, str, str], str]:
     return reasons
 
 
-# One statement for every accepted message of a batch (executemany), not one each.
-MARK_SENT = (
-    deliveries.update()
-    .where(deliveries.c.id == sa.bindparam("delivery_id"), deliveries.c.claim_token == sa.bindparam("token"))
-    .values(
-        status="sent",
-        sent_at=sa.bindparam("now"),
-        finished_at=sa.bindparam("now"),
-        last_error=None,
-        lease_until=None,
-        provider_message_id=sa.bindparam("provider_id"),
-    )
-)
-
-
 def record(
     uow: UnitOfWork, results: list[tuple[Claimed, Outcome]], now: datetime, settings: DispatchSettings
 ) -> None:
     with uow:
         session = uow.session
         accepted = [(d, o) for d, o in results if isinstance(o, Accepted)]
-        if accepted:
-            session.execute(
-                MARK_SENT,
-                [
-                    {
-                        "delivery_id": d.id,
-                        "token": d.claim_token,
-                        "now": now,
-                        "provider_id": o.provider_message_id,
-                    }
-                    for d, o in accepted
-                    if isinstance(o, Accepted)
-                ],
-            )
-            session.execute(
-                delivery_attempts.insert(),
-                [
-                    {
-                        "delivery_id": d.id,
-                        "attempt": d.attempts,
-                        "at": now,
-                        "route": o.route,
-                        "outcome": "accepted",
-                        "detail": o.provider_message_id if isinstance(o, Accepted) else None,
-                    }
-                    for d, o in accepted
-                ],
-            )
-            uow.outbox.stage_rows(
-                session,
-                [
-                    uow.outbox.row(
-                        NotificationSent(
-                            notification_id=d.id,
-                            notification_key=d.notification_key,
-                            message_type=d.message_type,
-                            channel=d.channel,  # type: ignore[arg-type]
-                            recipient=d.recipient,
-                            lead_id=d.lead_id,
-                            sent_at=now,
-                        ),
-                        subject_id=d.id,
-                    )
-                    for d, _ in accepted
-                ],
-            )
+        # Every accepted message of a round marked sent, its attempt and its event, in one
+        # write (on PostgreSQL one statement, not one per table and row batch).
+        write_together(
+            session,
+            [
+                Update(
+                    deliveries,
+                    ("id", "claim_token"),  # only while the claim is still this round's
+                    [
+                        {
+                            "id": d.id,
+                            "claim_token": d.claim_token,
+                            "status": "sent",
+                            "sent_at": now,
+                            "finished_at": now,
+                            "last_error": None,
+                            "lease_until": None,
+                            "provider_message_id": o.provider_message_id,
+                        }
+                        for d, o in accepted
+                        if isinstance(o, Accepted)
+                    ],
+                ),
+                Insert(
+                    delivery_attempts,
+                    [
+                        {
+                            "delivery_id": d.id,
+                            "attempt": d.attempts,
+                            "at": now,
+                            "route": o.route,
+                            "outcome": "accepted",
+                            "detail": o.provider_message_id if isinstance(o, Accepted) else None,
+                        }
+                        for d, o in accepted
+                    ],
+                ),
+                uow.outbox.staging(
+                    session,
+                    [
+                        uow.outbox.row(
+                            NotificationSent(
+                                notification_id=d.id,
+                                notification_key=d.notification_key,
+                                message_type=d.message_type,
+                                channel=d.channel,  # type: ignore[arg-type]
+                                recipient=d.recipient,
+                                lead_id=d.lead_id,
+                                sent_at=now,
+                            ),
+                            subject_id=d.id,
+                        )
+                        for d, _ in accepted
+                    ],
+                ),
+            ],
+        )
         for delivery, outcome in results:
             if isinstance(outcome, Accepted):
                 continue
