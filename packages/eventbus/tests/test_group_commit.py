@@ -49,3 +49,21 @@ def test_queued_items_share_one_commit_and_a_bad_item_fails_alone() -> None:
     writer.stop()
     with pytest.raises(WriterStopped):
         writer.submit(99)
+
+
+def test_an_item_whose_waiter_gave_up_is_not_written_and_the_writer_carries_on() -> None:
+    commits: list[list[int]] = []
+
+    def write_batch(uow: FakeUnitOfWork, items: list[int]) -> list[str]:
+        uow.pending = list(items)
+        return [f"ok {i}" for i in items]
+
+    writer: GroupCommit[int, str] = GroupCommit(lambda: FakeUnitOfWork(commits), write_batch, name="test")  # type: ignore[arg-type]
+    given_up, kept = writer.submit(1), writer.submit(2)
+    assert given_up.cancel()  # its request was cancelled while queued (a shutdown's grace ran out)
+    writer.start()
+    assert kept.result(5) == "ok 2"
+    assert writer.submit(3).result(5) == "ok 3"  # the writer thread is still there
+    assert commits == [[2], [3]]
+    assert not kept.cancel()  # a taken item can no longer be cancelled, so its answer always lands
+    writer.stop()

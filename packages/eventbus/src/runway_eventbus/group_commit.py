@@ -98,6 +98,12 @@ class GroupCommit(Generic[Item, Result]):
             self._write(batch)
 
     def _write(self, batch: list[tuple[Item, Future[Result]]]) -> None:
+        # An item whose waiter gave up while it was queued (its task cancelled) is not
+        # written; one taken here can no longer be cancelled, so answering it never fails
+        # (setting a cancelled future's result raises, and would end this thread).
+        batch = [(item, future) for item, future in batch if future.set_running_or_notify_cancel()]
+        if not batch:
+            return
         try:
             results: list[Result | BaseException] = list(self._together([item for item, _ in batch]))
         except Exception as error:

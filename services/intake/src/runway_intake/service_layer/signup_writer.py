@@ -100,6 +100,12 @@ class SignupWriter:
             self._write(batch, shard)
 
     def _write(self, batch: list[_Pending], shard: int) -> None:
+        # A request given up while queued (its task cancelled: a shutdown's grace ran out)
+        # is not written; one taken here can no longer be cancelled, so answering it never
+        # fails (setting a cancelled future's result would raise and end this thread).
+        batch = [item for item in batch if item.future.set_running_or_notify_cancel()]
+        if not batch:
+            return
         try:
             outcomes = self._together(batch, shard)
         except Exception as error:
