@@ -1,11 +1,13 @@
-"""A whole batch of sign-ups written with one statement per table.
+"""A whole batch of sign-ups written with one look-up and one write.
 
 The per-sign-up path (`signups.accept_in`) issues about six statements for
 each sign-up; here the batch's identities are looked up in one query, the
 sign-ups are resolved in memory in arrival order (a later sign-up sees the
-leads created or changed by earlier ones), and each table gets one multi-row
-insert or update. Merges are rare and subtle, so a batch that needs one is
-handed back (`MergeNeeded`) to the per-sign-up path.
+leads created or changed by earlier ones), and every table's rows (and the
+count's increment) go in one `write_together`: on PostgreSQL one statement,
+on SQLite one multi-row insert or update per table (decision 0023). Merges are
+rare and subtle, so a batch that needs one is handed back (`MergeNeeded`) to
+the per-sign-up path.
 
 Same rules, same results as `accept_in`: identity by email key and phone,
 newer values fill in, idempotency keys replay, one `intake.lead.received.v1`

@@ -121,7 +121,7 @@ class SignupWriter:
                 item.future.set_result(outcome)
 
     def _together(self, batch: list[_Pending], shard: int) -> list[Accepted | BaseException]:
-        """The fast path: the batch in one transaction, one statement per table, one commit.
+        """The fast path: the batch in one transaction, one look-up, one write, one commit.
 
         A batch that merges two leads was only read so far; it goes through
         the per-sign-up rules instead, still in this one transaction.
