@@ -28,14 +28,7 @@ from sqlalchemy.dialects import postgresql
 
 from runway_contracts.intake import LeadReceived
 from runway_eventbus.unit_of_work import UnitOfWork
-from runway_intake.adapters.tables import (
-    COUNT_SHARDS,
-    idempotency_keys,
-    lead_count_shards,
-    lead_identities,
-    leads,
-    submissions,
-)
+from runway_intake.adapters.tables import idempotency_keys, lead_identities, leads, submissions
 from runway_intake.domain.contact_details import email_identity
 from runway_intake.domain.identity import Create, Merge, resolve
 from runway_intake.domain.signup import Signup
@@ -44,11 +37,12 @@ from runway_intake.service_layer.signups import (
     IdempotencyKey,
     IdempotencyKeyReused,
     _known,
+    lead_count_change,
     lead_updates,
     lead_view,
     new_lead_row,
 )
-from runway_storage.bulk import Add, Insert, Update, write_together
+from runway_storage.bulk import Insert, Update, write_together
 from runway_storage.ids import new_id
 
 
@@ -221,7 +215,6 @@ def write_batch(uow: UnitOfWork, items: list[Item], count_shard: int) -> list[Ac
         results.append(accepted)
 
     # Only now, with nothing left that could hand the batch back: counted once.
-    count = [{"shard": count_shard % COUNT_SHARDS, "count": len(created)}] if created else []
     write_together(
         session,
         [
@@ -235,7 +228,7 @@ def write_batch(uow: UnitOfWork, items: list[Item], count_shard: int) -> list[Ac
             Insert(submissions, submission_rows),
             Insert(idempotency_keys, key_rows),
             uow.outbox.staging(session, event_rows),
-            Add(lead_count_shards, ("shard",), count),
+            lead_count_change(len(created), count_shard),
         ],
     )
     return results

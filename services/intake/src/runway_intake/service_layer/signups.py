@@ -37,6 +37,7 @@ from runway_intake.domain.contact_details import email_identity
 from runway_intake.domain.identity import Create, Join, KnownLead, Merge, resolve
 from runway_intake.domain.signup import Consent, Signup, combine_leads, merged_values
 from runway_storage import insert_if_absent
+from runway_storage.bulk import Add, write_together
 from runway_storage.ids import new_id
 
 RETRIES = 5
@@ -156,11 +157,6 @@ _OWNERS = (
 _OWNERS_LOCKED = _OWNERS.with_for_update(of=leads)
 _INSERT_LEAD = leads.insert()
 _INSERT_SUBMISSION = submissions.insert()
-_BUMP_COUNT = (
-    lead_count_shards.update()
-    .where(lead_count_shards.c.shard == sa.bindparam("which_shard"))
-    .values(count=lead_count_shards.c.count + sa.bindparam("delta"))
-)
 
 
 def _find_owners(
@@ -230,10 +226,13 @@ def apply_lead_count(session: Session, shard: int | None = None) -> None:
     own): concurrent transactions then never wait on each other's count row,
     nor lock count rows in different orders.
     """
-    delta = session.info.pop("lead_count_delta", 0)
-    if delta:
-        which = random.randrange(COUNT_SHARDS) if shard is None else shard % COUNT_SHARDS
-        session.execute(_BUMP_COUNT, {"which_shard": which, "delta": delta})
+    write_together(session, [lead_count_change(session.info.pop("lead_count_delta", 0), shard)])
+
+
+def lead_count_change(delta: int, shard: int | None) -> Add:
+    """`delta` leads more (or fewer) on `shard`'s count row (a random one if None); nothing for 0."""
+    which = random.randrange(COUNT_SHARDS) if shard is None else shard % COUNT_SHARDS
+    return Add(lead_count_shards, ("shard",), [{"shard": which, "count": delta}] if delta else [])
 
 
 def _accept(signup: Signup, uow: UnitOfWork) -> Accepted:
