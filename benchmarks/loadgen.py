@@ -3,7 +3,7 @@
 Keep-alive connections, pre-rendered requests, one process. Two modes:
 - closed loop (`rate=None`): each connection sends its next request as soon as
   the last answer arrives — the maximum sustained throughput;
-- open loop (`rate=R`): requests are scheduled at R per second regardless of
+- open loop (`rate=R`, R > 0): requests are scheduled at R per second regardless of
   answers, and latency is measured from the scheduled time (no coordinated
   omission), so queueing shows up in the percentiles.
 Bounded in count and time; stops by itself.
@@ -35,7 +35,8 @@ class Result:
 
     @property
     def rate(self) -> float:
-        return self.ok / (self.finished - self.started)
+        elapsed = self.finished - self.started
+        return self.ok / elapsed if elapsed > 0 else 0.0
 
     def percentile(self, p: float) -> float:
         ordered = sorted(self.latencies)
@@ -110,8 +111,11 @@ async def run(
     `on_answer(index, status, seconds)` hears of each answer (index as given to
     `make_request`), for callers that must know which requests were accepted; a
     request whose connection broke, or that got no answer within `answer_timeout`,
-    is reported with status 0."""
+    is reported with status 0. `rate=0` sends nothing (not a closed loop)."""
     result = Result(time.perf_counter(), 0.0)
+    if rate == 0:
+        result.finished = result.started
+        return result
     deadline = result.started + seconds
     counter = iter(range(10**12))
     schedule: asyncio.Queue[float] = asyncio.Queue()

@@ -62,3 +62,24 @@ def test_connections_closed_while_idle_are_reopened_not_counted_unanswered() -> 
     statuses, answered = asyncio.run(scenario())
     assert set(statuses) == {202}, statuses  # none unanswered (0)
     assert statuses[202] == answered >= 7
+
+
+def test_a_rate_of_zero_sends_nothing() -> None:
+    """`--webhooks 0` in the pipeline harness means no webhooks, not as many as the server takes."""
+
+    async def scenario() -> tuple[int, int]:
+        answered: list[int] = []
+        server = await _serve_closing_idle(answered)
+        port = server.sockets[0].getsockname()[1]
+        async with server:
+            result = await drive(
+                "127.0.0.1",
+                port,
+                lambda i: render("POST", "/", f"127.0.0.1:{port}", b"{}"),
+                seconds=0.5,
+                connections=2,
+                rate=0,
+            )
+        return result.ok, len(answered)
+
+    assert asyncio.run(scenario()) == (0, 0)
