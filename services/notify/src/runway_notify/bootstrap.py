@@ -13,6 +13,7 @@ from runway_notify.adapters import tables
 from runway_notify.adapters.sms import SmsAccount, SmsSender
 from runway_notify.adapters.smtp import EmailSender, SmtpServer
 from runway_notify.adapters.templates import Templates
+from runway_notify.adapters.time_zones import load_time_zones
 from runway_notify.config import Settings
 from runway_notify.entrypoints import admin_http
 from runway_notify.entrypoints.http import router, sms_router
@@ -125,7 +126,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = create_service_app(
         host, title="Runway notify", description="Email and SMS, with consent, at the right hour, once."
     )
-    host.on_start += [event_writer.start, dispatcher.start, waiting_sweep.start]
+    host.on_start += [load_time_zones, event_writer.start, dispatcher.start, waiting_sweep.start]
     host.on_stop += [event_writer.stop, waiting_sweep.stop, dispatcher.stop, writer_engine.dispose]
     app.state.settings = settings
     app.state.composer = composer
