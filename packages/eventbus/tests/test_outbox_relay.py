@@ -67,7 +67,7 @@ async def relay_rounds(tmp_path: Path) -> tuple[list[int], list[str | None], lis
     nc = await nats.connect(server.url)
     try:
         await apply_definitions(nc.jetstream(), load_definitions(DEFINITIONS))
-        relay = OutboxRelay(sessions, table, nc.jetstream(), CollectorRegistry(), publish_timeout=2.0)
+        relay = OutboxRelay(engine, table, nc.jetstream(), CollectorRegistry(), publish_timeout=2.0)
         rounds = []
         for _ in range(2):  # the second round retries only the refused row, and fails again
             try:

@@ -11,7 +11,7 @@ import anyio
 import sqlalchemy as sa
 from nats.js import JetStreamContext
 from prometheus_client import CollectorRegistry, Counter, Gauge
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.engine import Engine
 
 from runway_eventbus.outbox import FAN_OUT_HEADER, messages_of
 
@@ -36,7 +36,7 @@ class OutboxRelay:
 
     def __init__(
         self,
-        sessions: sessionmaker[Session],
+        engine: Engine,
         table: sa.Table,
         jetstream: JetStreamContext,
         registry: CollectorRegistry,
@@ -47,7 +47,7 @@ class OutboxRelay:
         partition: tuple[int, int] = (0, 1),
         orphaned_after: float = 10.0,
     ) -> None:
-        self._sessions = sessions
+        self._engine = engine
         self._table = table
         self._js = jetstream
         self._batch_size = batch_size
@@ -55,6 +55,26 @@ class OutboxRelay:
         self._publish_timeout = publish_timeout
         self._partition = partition
         self._orphaned_after = timedelta(seconds=orphaned_after)
+        # Built once: building a statement costs more than running it from SQLAlchemy's
+        # compiled cache, and at a few events a commit the relay runs a cycle per commit.
+        t = table
+        unpublished = t.c.published_at.is_(None)
+        index, count = partition
+        if count > 1:
+            mine = sa.or_(t.c.seq % count == index, t.c.created_at < sa.bindparam("orphaned_before"))
+            unpublished = sa.and_(unpublished, mine)
+        self._unpublished = (
+            sa.select(t.c.seq, t.c.event_id, t.c.subject, t.c.body, t.c.headers, t.c.created_at)
+            .where(unpublished)
+            .order_by(t.c.seq)
+            .limit(batch_size)
+        )
+        self._count_unpublished = sa.select(sa.func.count()).select_from(t).where(t.c.published_at.is_(None))
+        self._mark = (
+            t.update()
+            .where(t.c.seq.in_(sa.bindparam("seqs", expanding=True)))
+            .values(published_at=sa.bindparam("now"))
+        )
         self._wakeup = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
@@ -188,23 +208,15 @@ class OutboxRelay:
         return results
 
     def _claim_batch(self) -> list[sa.Row[tuple[object, ...]]]:
-        t = self._table
-        unpublished = t.c.published_at.is_(None)
         index, count = self._partition
-        if count > 1:
-            mine = sa.or_(t.c.seq % count == index, t.c.created_at < datetime.now(UTC) - self._orphaned_after)
-            unpublished = sa.and_(unpublished, mine)
-        with self._sessions() as session:
-            rows = session.execute(
-                sa.select(t.c.seq, t.c.event_id, t.c.subject, t.c.body, t.c.headers, t.c.created_at)
-                .where(unpublished)
-                .order_by(t.c.seq)
-                .limit(self._batch_size)
-            ).all()
-            self._pending.set(
-                session.scalar(sa.select(sa.func.count()).select_from(t).where(t.c.published_at.is_(None)))
-                or 0
-            )
+        params = {"orphaned_before": datetime.now(UTC) - self._orphaned_after} if count > 1 else {}
+        with self._engine.connect() as connection:
+            rows = connection.execute(self._unpublished, params).all()
+            if count == 1 and len(rows) < self._batch_size:
+                pending = len(rows)  # all there is: no need to count them again
+            else:
+                pending = connection.scalar(self._count_unpublished) or 0
+        self._pending.set(pending)
         if rows:
             oldest = rows[0].created_at
             if oldest.tzinfo is None:  # SQLite returns naive datetimes
@@ -213,7 +225,5 @@ class OutboxRelay:
         return list(rows)
 
     def _mark_published(self, seqs: list[int]) -> None:
-        with self._sessions.begin() as session:
-            session.execute(
-                self._table.update().where(self._table.c.seq.in_(seqs)).values(published_at=datetime.now(UTC))
-            )
+        with self._engine.begin() as connection:
+            connection.execute(self._mark, {"seqs": seqs, "now": datetime.now(UTC)})

@@ -15,7 +15,7 @@ from faststream.nats import NatsBroker
 from faststream.nats.opentelemetry import NatsTelemetryMiddleware
 from opentelemetry.sdk.trace import TracerProvider
 from prometheus_client import CollectorRegistry
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.engine import Engine
 
 from runway_eventbus.consumer import ReliableConsumers, Subscription
 from runway_eventbus.relay import OutboxRelay
@@ -28,7 +28,7 @@ class Messaging:
     def __init__(
         self,
         nats_url: str,
-        sessions: sessionmaker[Session],
+        engine: Engine,
         outbox: sa.Table,
         registry: CollectorRegistry,
         tracer_provider: TracerProvider,
@@ -50,7 +50,7 @@ class Messaging:
             # second they cost CPU and drown the log; runway_events_consumed counts them instead.
             log_level=logging.DEBUG,
         )
-        self._sessions = sessions
+        self._engine = engine
         self._outbox = outbox
         self._registry = registry
         self._subscriptions: list[Subscription] = []
@@ -90,7 +90,7 @@ class Messaging:
                 delay = min(delay * 2, 5.0)
         js = self.broker.connection.jetstream()
         self.relay = OutboxRelay(
-            self._sessions, self._outbox, js, self._registry, partition=self._relay_partition
+            self._engine, self._outbox, js, self._registry, partition=self._relay_partition
         )
         self._tasks.append(asyncio.create_task(self.relay.run()))
         while True:

@@ -65,7 +65,7 @@ def create_host(
     sessions = core_sessions(engine)
     messaging = Messaging(
         settings.nats_url,
-        sessions,
+        engine,
         outbox_table,
         registry,
         tracer_provider,
