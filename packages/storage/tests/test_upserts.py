@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
-from runway_storage import upsert, upserted_keys
+from runway_storage import upsert, upsert_many, upserted_keys
 
 metadata = sa.MetaData()
 
@@ -88,3 +88,25 @@ def test_a_later_row_for_a_key_wins_and_nothing_is_written_for_no_rows(engine: s
         names = dict(session.execute(sa.select(together.c.person_id, together.c.name)).tuples().all())
     assert written == {("a",), ("b",)}
     assert names == {"a": "Last", "b": "Bo"}
+
+
+def test_upsert_many_inserts_new_rows_and_updates_stored_ones(engine: sa.Engine) -> None:
+    with Session(engine) as session, session.begin():
+        session.execute(together.delete())
+        session.execute(together.insert().values(person_id="a", name="Old", details={"n": 0}))
+        upsert_many(
+            session,
+            together,
+            [
+                {"person_id": "a", "name": "Ann", "details": {"n": 1}},
+                {"person_id": "b", "name": "Bo", "details": None},
+            ],
+            key=["person_id"],
+        )
+        upsert_many(session, together, [], key=["person_id"])
+        stored = session.execute(
+            sa.select(together.c.person_id, together.c.name, together.c.details).order_by(
+                together.c.person_id
+            )
+        ).all()
+    assert [tuple(r) for r in stored] == [("a", "Ann", {"n": 1}), ("b", "Bo", None)]
