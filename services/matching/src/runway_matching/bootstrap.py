@@ -35,7 +35,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     lead_writer: GroupCommit[NewLead, bool] = GroupCommit(
         writer_uow,
-        lead_matcher(geography, offsets),
+        # The catalog is made below, once the host's sessions exist.
+        lead_matcher(
+            geography, offsets, lambda session, division_ids: catalog.races_in(session, division_ids)
+        ),
         name="matching-lead-writer",
         max_batch=64,
     )

@@ -11,6 +11,7 @@ from matching_database import MatchingDatabase
 from runway_matching.adapters import tables
 from runway_matching.adapters.geography_index import GeographyIndex
 from runway_matching.adapters.race_files import UnreadableFile, csv_rows, vip_rows
+from runway_matching.service_layer import race_finder
 from runway_matching.service_layer.catalog import import_catalog
 from runway_matching.service_layer.live_catalog import LiveCatalog
 from runway_matching.service_layer.race_finder import race_by_id
@@ -225,3 +226,29 @@ def test_the_public_apis_catalog_in_memory_follows_every_write(
     assert len(live.snapshot) == 3
     assert live.refresh()  # and the next check reloads everything, in case another process wrote too
     assert [r.seats for r in live.snapshot.races_in([USD497])] == [5]
+
+
+def test_lead_matching_sees_a_race_the_moment_its_import_commits(
+    db: MatchingDatabase, geography: GeographyIndex
+) -> None:
+    """Matching reads the snapshot only while it is the committed catalog: another process's
+    import is seen at once, before any refresh (reverse matching relies on that order)."""
+    live = LiveCatalog(db.sessions, refresh_seconds=60)
+    live.refresh()
+    statements: list[str] = []
+    sa.event.listen(db.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+
+    board_id = run_csv(db, geography, GOOD_CSV).race_ids[0]  # not refreshed: the snapshot is behind
+    statements.clear()
+    with db.sessions() as session:
+        assert [r.race_id for r in live.races_in(session, [USD497])] == [board_id]
+    assert len(statements) == 2  # the revision, then the races from the database
+
+    live.refresh()
+    statements.clear()
+    with db.sessions() as session:
+        found = live.races_in(session, [USD497, LAWRENCE])
+    assert len(statements) == 1  # current: the revision only, the races from memory
+    with db.sessions() as session:
+        from_database = race_finder.races_in(session, [USD497, LAWRENCE])
+    assert sorted(found, key=lambda r: r.race_id) == sorted(from_database, key=lambda r: r.race_id)

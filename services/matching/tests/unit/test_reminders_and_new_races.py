@@ -20,6 +20,7 @@ from runway_matching.entrypoints.subscribers import NewLead, lead_matcher
 from runway_matching.service_layer.catalog import add_race as add_to_catalog
 from runway_matching.service_layer.match_lead import match_lead
 from runway_matching.service_layer.merge_leads import merge_leads
+from runway_matching.service_layer.race_finder import races_in
 from runway_matching.service_layer.reminders import ReminderScheduler, send_due
 from runway_matching.service_layer.reverse_matching import announce_race
 
@@ -267,7 +268,7 @@ def test_a_batch_of_new_leads_is_matched_as_one_lead_after_another_would_be(
     """The group-commit writer matches a batch together; the same person twice in it (signing
     up again) and a redelivered event end as if each had been handled on its own."""
     race_id, _ = add_race(db.uow(), new_race("batch", closes=NOW + timedelta(days=30)), NOW)
-    matcher = lead_matcher(geography, OFFSETS)
+    matcher = lead_matcher(geography, OFFSETS, races_in)
 
     def item(event_id: str, lead_id: str, zip_code: str) -> NewLead:
         event = LeadReceived(

@@ -24,7 +24,7 @@ from runway_eventbus.inbox import Inbox, handle_each_once
 from runway_eventbus.unit_of_work import UnitOfWork
 from runway_matching.adapters import tables
 from runway_matching.adapters.geography_index import GeographyIndex
-from runway_matching.service_layer.match_lead import record_matches
+from runway_matching.service_layer.match_lead import RaceFinder, record_matches
 from runway_matching.service_layer.merge_leads import merge_leads
 from runway_matching.service_layer.reverse_matching import announce_race
 
@@ -41,7 +41,7 @@ class NewLead:
 
 
 def lead_matcher(
-    geography: GeographyIndex, reminder_offsets: tuple[int, ...]
+    geography: GeographyIndex, reminder_offsets: tuple[int, ...], find_races: RaceFinder
 ) -> Callable[[UnitOfWork, list[NewLead]], list[bool]]:
     def match_batch(uow: UnitOfWork, batch: list[NewLead]) -> list[bool]:
         """Match the leads not handled before, together, in the caller's transaction: True for
@@ -62,7 +62,7 @@ def lead_matcher(
             already=False,
         )
         leads = [(item.event, propagate.extract(item.trace)) for item in new]
-        record_matches(uow, leads, geography, reminder_offsets, datetime.now(UTC))
+        record_matches(uow, leads, geography, reminder_offsets, datetime.now(UTC), find_races)
         return answers
 
     return match_batch

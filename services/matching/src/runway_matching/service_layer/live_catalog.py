@@ -5,8 +5,9 @@ so lookups read an immutable in-memory snapshot (one dictionary lookup per
 division) instead of the database. A thread checks the catalog's revision (bumped
 by every catalog write) every few seconds and swaps in a fresh snapshot when
 another process changed it; this process's own imports refresh it at once.
-Lead matching keeps reading the database, where a race is visible the moment
-it is committed (reverse matching depends on that order).
+Lead matching reads what the database holds in its own transaction (reverse
+matching depends on a race being visible the moment it is committed): the
+snapshot when its revision is the one committed, the database otherwise.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from runway_matching.adapters.tables import catalog_revision
 from runway_matching.domain.races import Race
-from runway_matching.service_layer.race_finder import all_races, race_by_id
+from runway_matching.service_layer.race_finder import all_races, race_by_id, races_in
 
 log = logging.getLogger(__name__)
 INCREMENTAL_LIMIT = 1000
@@ -71,8 +72,11 @@ class CatalogSnapshot:
         return self._by_id.get(race_id)
 
 
+_REVISION = sa.select(catalog_revision.c.revision)
+
+
 def catalog_version(session: Session) -> Any:
-    return session.scalar(sa.select(catalog_revision.c.revision))
+    return session.scalar(_REVISION)
 
 
 class LiveCatalog:
@@ -112,6 +116,19 @@ class LiveCatalog:
         self.snapshot = snapshot  # one reference swap: readers see the old or the new, whole
         log.info("catalog snapshot loaded: %d races", len(snapshot))
         return True
+
+    def races_in(self, session: Session, division_ids: list[str]) -> list[Race]:
+        """The races in these divisions as `session`'s transaction sees the catalog.
+
+        From the snapshot when it holds the revision the database has (one small read
+        instead of the races' rows: a tenth of matching's CPU went to reading and building
+        them for every batch of new leads); from the database while it does not, as between
+        an import's commit and the next refresh.
+        """
+        snapshot = self.snapshot  # one read: a refresh may swap it meanwhile
+        if snapshot.version == catalog_version(session):
+            return snapshot.races_in(division_ids)
+        return races_in(session, division_ids)
 
     def start(self) -> None:
         self.refresh()

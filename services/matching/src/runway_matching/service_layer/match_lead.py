@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -21,6 +21,9 @@ from runway_matching.domain.reminders import DEFAULT_OFFSETS
 from runway_matching.service_layer.race_finder import races_in, rank
 from runway_matching.service_layer.reminders import reminder_rows
 from runway_storage import insert_many_if_absent, upsert_many
+
+# The races in some divisions, as a transaction sees the catalog.
+RaceFinder = Callable[[Session, list[str]], list[Race]]
 
 TOP_RACES = 10
 # Filing-deadline reminders go for the best few races only: three reminders for each of ten
@@ -62,6 +65,7 @@ def record_matches(
     geography: GeographyIndex,
     reminder_offsets: tuple[int, ...],
     now: datetime,
+    find_races: RaceFinder = races_in,
 ) -> None:
     """Each lead's races, reminders and matched event, in the caller's transaction.
 
@@ -69,12 +73,13 @@ def record_matches(
     round trip, and matching fell behind at 40 sign-ups/s writing lead by lead. The same
     lead twice in a batch (someone signing up again) ends as if written one after the
     other: the later location stands, the matches are the union, one event each.
-    `Context` is the trace each matched event continues (None: the current one).
+    `Context` is the trace each matched event continues (None: the current one);
+    `find_races` reads the catalog (the database unless told otherwise).
     """
     session = uow.session
     located = [geography.locate(event.lead.postal_code) for event, _ in leads]
     candidates: dict[str, list[Race]] = {}
-    for race in races_in(session, list(dict.fromkeys(d for loc in located for d in _division_ids(loc)))):
+    for race in find_races(session, list(dict.fromkeys(d for loc in located for d in _division_ids(loc)))):
         candidates.setdefault(race.division_id, []).append(race)
     locations: dict[str, dict[str, Any]] = {}
     matches: dict[tuple[str, str], dict[str, Any]] = {}
