@@ -4,15 +4,18 @@ processes share a database (a stand-in JetStream that acks everything)."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 from prometheus_client import CollectorRegistry
 from sqlalchemy.orm import sessionmaker
 
 from runway_contracts.intake import LeadReceived, LeadView
+from runway_devstack.testing import Databases, require_backend
 from runway_eventbus.outbox import Outbox
 from runway_eventbus.relay import OutboxRelay
 from runway_eventbus.tables import outbox_table
@@ -39,8 +42,16 @@ def received(n: int) -> LeadReceived:
     )
 
 
-def outbox_with(tmp_path: Path, fresh: int, old: int = 0) -> tuple[sa.Engine, sa.Table, list[str]]:
-    engine = sa.create_engine(f"sqlite:///{tmp_path}/o.db")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def databases(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Databases]:
+    require_backend(request.param)
+    made = Databases(request.param, tmp_path)
+    yield made
+    made.drop()
+
+
+def outbox_with(databases: Databases, fresh: int, old: int = 0) -> tuple[sa.Engine, sa.Table, list[str]]:
+    engine = databases.engine("intake")
     metadata = sa.MetaData()
     table = outbox_table(metadata)
     metadata.create_all(engine)
@@ -62,8 +73,8 @@ def gauge(registry: CollectorRegistry, name: str) -> float | None:
     return registry.get_sample_value(name)
 
 
-def test_one_relay_publishes_everything_a_batch_at_a_time_and_counts_what_waits(tmp_path: Path) -> None:
-    engine, table, ids = outbox_with(tmp_path, fresh=5)
+def test_one_relay_publishes_everything_a_batch_at_a_time_and_counts_what_waits(databases: Databases) -> None:
+    engine, table, ids = outbox_with(databases, fresh=5)
     js, registry = AckingJetStream(), CollectorRegistry()
     relay = OutboxRelay(engine, table, js, registry, batch_size=3)  # type: ignore[arg-type]
 
@@ -80,8 +91,8 @@ def test_one_relay_publishes_everything_a_batch_at_a_time_and_counts_what_waits(
     assert gauge(registry, "runway_outbox_published_total") == 5
 
 
-def test_two_relays_split_the_rows_and_either_takes_over_what_a_dead_one_left(tmp_path: Path) -> None:
-    engine, table, ids = outbox_with(tmp_path, fresh=6, old=2)
+def test_two_relays_split_the_rows_and_either_takes_over_what_a_dead_one_left(databases: Databases) -> None:
+    engine, table, ids = outbox_with(databases, fresh=6, old=2)
     first, second = AckingJetStream(), AckingJetStream()
     relays = [
         OutboxRelay(engine, table, js, CollectorRegistry(), partition=(index, 2), orphaned_after=60)  # type: ignore[arg-type]

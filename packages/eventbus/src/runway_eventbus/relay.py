@@ -11,6 +11,7 @@ import anyio
 import sqlalchemy as sa
 from nats.js import JetStreamContext
 from prometheus_client import CollectorRegistry, Counter, Gauge
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Engine
 
 from runway_eventbus.outbox import FAN_OUT_HEADER, messages_of
@@ -70,11 +71,14 @@ class OutboxRelay:
             .limit(batch_size)
         )
         self._count_unpublished = sa.select(sa.func.count()).select_from(t).where(t.c.published_at.is_(None))
-        self._mark = (
-            t.update()
-            .where(t.c.seq.in_(sa.bindparam("seqs", expanding=True)))
-            .values(published_at=sa.bindparam("now"))
+        # On PostgreSQL the batch's numbers go as one array: one statement text for any
+        # count, prepared once (an IN list of each length is a statement of its own).
+        seqs = (
+            t.c.seq == sa.any_(sa.bindparam("seqs", type_=postgresql.ARRAY(sa.BigInteger)))
+            if engine.dialect.name == "postgresql"
+            else t.c.seq.in_(sa.bindparam("seqs", expanding=True))
         )
+        self._mark = t.update().where(seqs).values(published_at=sa.bindparam("now"))
         self._wakeup = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
