@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import anyio
 import sqlalchemy as sa
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from runway_eventbus.consumer import Subscription
 from runway_eventbus.outbox import Outbox
+from runway_eventbus.retention import Retention
 from runway_eventbus.runtime import Messaging
 from runway_eventbus.unit_of_work import UnitOfWork
 from runway_observability.http_tracing import RequestTracing
@@ -56,6 +58,7 @@ def create_host(
     settings: CommonSettings,
     database_url: str,
     outbox_table: sa.Table,
+    inbox_table: sa.Table,
     subscriptions: Callable[[ServiceHost], list[Subscription]] = lambda host: [],
 ) -> ServiceHost:
     registry = CollectorRegistry()
@@ -83,7 +86,23 @@ def create_host(
     )
     for subscription in subscriptions(host):
         messaging.add_subscription(subscription)
+    if settings.worker_index == 0:  # one process per service is enough; the others would wait on it
+        retention = Retention(
+            engine,
+            outbox_table,
+            inbox_table,
+            registry,
+            outbox_keep=_days(settings.outbox_keep_days),
+            inbox_keep=_days(settings.inbox_keep_days),
+            every=settings.retention_every_seconds,
+        )
+        host.on_start.append(retention.start)
+        host.on_stop.append(retention.stop)
     return host
+
+
+def _days(days: float) -> timedelta | None:
+    return timedelta(days=days) if days > 0 else None
 
 
 def create_service_app(host: ServiceHost, *, title: str, description: str) -> ServiceApp:

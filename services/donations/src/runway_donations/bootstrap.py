@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None) -> ServiceApp:
         settings,
         settings.database_url,
         tables.outbox,
+        tables.inbox,
         subscriptions=lambda h: subscriptions(applier, lead_writer),
     )
     app = create_service_app(

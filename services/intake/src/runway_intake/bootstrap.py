@@ -17,7 +17,7 @@ from runway_storage.sessions import core_sessions
 
 def create_app(settings: Settings | None = None) -> ServiceApp:
     settings = settings or Settings()
-    host = create_host("intake", settings, settings.database_url, tables.outbox)
+    host = create_host("intake", settings, settings.database_url, tables.outbox, tables.inbox)
     app = create_service_app(
         host,
         title="Runway intake",

@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings,
         settings.database_url,
         tables.outbox,
+        tables.inbox,
         subscriptions=lambda h: subscriptions(writer_uow, lead_writer, geography, offsets),
     )
     app = create_service_app(

@@ -98,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         settings,
         settings.database_url,
         tables.outbox,
+        tables.inbox,
         subscriptions=lambda h: subscriptions(event_writer, notify_plans, lambda: dispatcher.wake()),
     )
     dispatcher = Dispatcher(

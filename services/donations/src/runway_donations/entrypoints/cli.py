@@ -27,7 +27,7 @@ def reprocess(settings: CommonSettings, argv: list[str]) -> int:
     which.add_argument("--status", choices=["received", "failed", "ignored", "processed"])
     parser.add_argument("--provider", choices=["stripe", "actblue", "anedot"])
     args = parser.parse_args(argv)
-    host = create_host("donations", settings, settings.database_url, tables.outbox)
+    host = create_host("donations", settings, settings.database_url, tables.outbox, tables.inbox)
     query = sa.select(tables.webhook_events.c.id).order_by(tables.webhook_events.c.received_at)
     if args.status:
         query = query.where(tables.webhook_events.c.status == args.status)
