@@ -22,11 +22,11 @@ class CommonSettings(BaseSettings):
     # this is, so processes sharing a database split work instead of repeating it.
     worker_index: int = 0
     workers: int = 1
-    # How long outbox rows stay after they were published, and inbox rows after their event
-    # was handled (runway_eventbus.retention); 0 keeps them forever. The inbox must outlast
-    # any copy of an event that can come back: the streams keep 30 days, the DLQ 90.
+    # How old an event gets before its outbox row (once published) and its inbox rows go
+    # (runway_eventbus.retention); 0 keeps them forever. The inbox must outlast any copy of
+    # an event that can come back: a stream keeps 30 days, and the DLQ 90 more.
     outbox_keep_days: float = 7.0
-    inbox_keep_days: float = 90.0
+    inbox_keep_days: float = 120.0
     retention_every_seconds: float = 600.0
 
     def sqlite_url(self, service: str) -> str:

@@ -13,9 +13,20 @@ Not for secrets: the time is readable and the rest is not meant as a token.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from uuid_utils import uuid7
 
 
 def new_id() -> str:
     """A fresh, time-ordered UUID as its canonical 36-character text."""
     return str(uuid7())
+
+
+def first_id_at(moment: datetime) -> str:
+    """A text that sorts below every id `new_id` makes in `moment`'s millisecond or later,
+    and above every id it made in an earlier one: "made before `moment`" (to the
+    millisecond) is `id < first_id_at(moment)`, which the id's index answers. The zeros
+    after the time sort below the version digit (7) every real id carries there."""
+    ms = int(moment.timestamp() * 1000)
+    return f"{ms >> 16:08x}-{ms & 0xFFFF:04x}-0000-0000-000000000000"
