@@ -41,45 +41,36 @@ async def _serve_closing_idle(answered: list[int]) -> asyncio.Server:
     return await asyncio.start_server(handle, "127.0.0.1", 0)
 
 
-def test_connections_closed_while_idle_are_reopened_not_counted_unanswered() -> None:
+def drive_closing_server(*, seconds: float, rate: float) -> tuple[dict[int, int], int]:
+    """The load generator against that server over 2 connections: its statuses, and how
+    many requests the server answered."""
+
     async def scenario() -> tuple[dict[int, int], int]:
         answered: list[int] = []
         server = await _serve_closing_idle(answered)
         port = server.sockets[0].getsockname()[1]
         async with server:
-            # 2 connections at 4/s: each waits 0.25 s or more between requests, well past the
-            # idle limit (a wide margin, so a busy machine does not make it a race).
             result = await drive(
                 "127.0.0.1",
                 port,
                 lambda i: render("POST", "/", f"127.0.0.1:{port}", b"{}"),
-                seconds=2.0,
+                seconds=seconds,
                 connections=2,
-                rate=4,
+                rate=rate,
             )
         return result.statuses, len(answered)
 
-    statuses, answered = asyncio.run(scenario())
+    return asyncio.run(scenario())
+
+
+def test_connections_closed_while_idle_are_reopened_not_counted_unanswered() -> None:
+    # 2 connections at 4/s: each waits 0.25 s or more between requests, well past the
+    # idle limit (a wide margin, so a busy machine does not make it a race).
+    statuses, answered = drive_closing_server(seconds=2.0, rate=4)
     assert set(statuses) == {202}, statuses  # none unanswered (0)
     assert statuses[202] == answered >= 7
 
 
 def test_a_rate_of_zero_sends_nothing() -> None:
     """`--webhooks 0` in the pipeline harness means no webhooks, not as many as the server takes."""
-
-    async def scenario() -> tuple[int, int]:
-        answered: list[int] = []
-        server = await _serve_closing_idle(answered)
-        port = server.sockets[0].getsockname()[1]
-        async with server:
-            result = await drive(
-                "127.0.0.1",
-                port,
-                lambda i: render("POST", "/", f"127.0.0.1:{port}", b"{}"),
-                seconds=0.5,
-                connections=2,
-                rate=0,
-            )
-        return result.ok, len(answered)
-
-    assert asyncio.run(scenario()) == (0, 0)
+    assert drive_closing_server(seconds=0.5, rate=0) == ({}, 0)
