@@ -73,6 +73,15 @@ def test_a_stripe_plan_goes_pending_active_failing_then_failed_with_one_notice_p
     assert ledger_total(db) == 2 * 2000
 
 
+def test_a_plan_is_announced_started_once_however_many_installments_follow(db: DonationsDatabase) -> None:
+    for delivery in stripe_plan(2, paid=3, failures=0, refund=False, dispute=False, cancel=False):
+        db.deliver(delivery)
+    (started,) = db.published_bodies("donations.recurring.started.v1")
+    assert (started["plan_id"], started["donor"]["email"]) == ("sub_2", "donor2@example.org")
+    assert db.rows("SELECT kind, ref FROM notices") == [("plan_started", "sub_2")]
+    assert len(db.published_bodies("donations.contribution.succeeded.v1")) == 3
+
+
 def test_a_payment_after_failures_makes_the_plan_active_again(db: DonationsDatabase) -> None:
     for delivery in stripe_plan(2, paid=1, failures=2, refund=False, dispute=False, cancel=False):
         db.deliver(delivery)
@@ -310,6 +319,20 @@ def test_a_batch_of_leads_links_exactly_as_the_leads_one_after_the_other(
             link_lead(session, each, [], now)
 
     assert outcome(lambda session: link_leads(session, leads, now)) == outcome(one_by_one)
+
+
+def test_a_gift_finds_its_lead_by_email_first_then_by_phone(db: DonationsDatabase) -> None:
+    inbox = Inbox(tables.inbox, "donations-lead-received-v1")
+    # Grace's phone (the ActBlue payload's) belongs to a lead with another email.
+    record_lead(db.uow(), inbox, "m1", lead("lead-phone", "other@example.org", "+17855550123"))
+    db.deliver(actblue("contribution", actblue_payload(1, "AB-1", 1000, 0, email="new@example.org")))
+    # Her email belongs to another lead: the email decides.
+    record_lead(db.uow(), inbox, "m2", lead("lead-email", "grace@example.org", None))
+    db.deliver(actblue("contribution", actblue_payload(2, "AB-2", 1000, 0)))
+    assert dict(db.rows("SELECT donor_key, lead_id FROM donors")) == {
+        "email:new@example.org": "lead-phone",
+        "email:grace@example.org": "lead-email",
+    }
 
 
 def test_donors_are_linked_to_their_lead_whichever_comes_first_and_follow_merges(

@@ -72,13 +72,18 @@ PROFILE = (
 
 
 # The statements a payment runs, built once. Building a fresh select and computing its
-# cache key for each of the ~20 statements a payment takes cost more of the applier's CPU
-# than executing them (cProfile: about a third); the values travel as parameters.
+# cache key for each statement a payment takes cost more of the applier's CPU than
+# executing them (cProfile: about a third); the values travel as parameters. And each is a
+# round trip, which on PostgreSQL is most of what applying costs: a known donor's next
+# installment takes ten (benchmarks/results/donations.md, "Fewer round trips").
 _p = sa.bindparam
-DONOR_BY_REF = sa.select(donor_refs.c.donor_id).where(
-    donor_refs.c.provider == _p("provider"), donor_refs.c.customer_ref == _p("customer_ref")
+# A donor is found with its whole row: the profile and the lead link are what comes next.
+DONOR_BY_REF = (
+    sa.select(donors)
+    .join(donor_refs, donor_refs.c.donor_id == donors.c.id)
+    .where(donor_refs.c.provider == _p("provider"), donor_refs.c.customer_ref == _p("customer_ref"))
 )
-DONOR_BY_KEY = sa.select(donors.c.id).where(donors.c.donor_key == _p("donor_key"))
+DONOR_BY_KEY = sa.select(donors).where(donors.c.donor_key == _p("donor_key"))
 DONOR = sa.select(donors).where(donors.c.id == _p("donor_id"))
 # An UPDATE's SET clause is made of the parameters named like its table's columns, so the
 # row it changes is picked by parameters named otherwise (`the_…`).
@@ -89,12 +94,20 @@ REFUNDS_OF = sa.select(refunds).where(
 PLAN = sa.select(recurring_plans).where(
     recurring_plans.c.provider == _p("provider"), recurring_plans.c.plan_ref == _p("plan_ref")
 )
-PLAN_PAYMENTS = sa.select(
-    contributions.c.paid_at, contributions.c.amount_cents, contributions.c.currency
-).where(contributions.c.provider == _p("provider"), contributions.c.plan_ref == _p("plan_ref"))
-PLAN_FAILURES = sa.select(payment_failures.c.failed_at).where(
-    payment_failures.c.provider == _p("provider"), payment_failures.c.plan_ref == _p("plan_ref")
+# A plan's payments and failures in one round trip: `amount_cents` is NULL for a failure.
+PLAN_HISTORY = sa.union_all(
+    sa.select(
+        contributions.c.paid_at.label("at"), contributions.c.amount_cents, contributions.c.currency
+    ).where(contributions.c.provider == _p("provider"), contributions.c.plan_ref == _p("plan_ref")),
+    sa.select(
+        payment_failures.c.failed_at.label("at"),
+        sa.null().label("amount_cents"),
+        sa.null().label("currency"),
+    ).where(payment_failures.c.provider == _p("provider"), payment_failures.c.plan_ref == _p("plan_ref")),
 )
+# Which notice a plan already in a state has had: a state is only ever written together
+# with its notice (recompute_plan), so a plan seen in it needs no second attempt.
+NOTICE_GIVEN_IN = {"plan_started": ("active", "failing"), "plan_ended": ("cancelled", "failed")}
 UPDATE_PLAN_STATE = recurring_plans.update().where(
     recurring_plans.c.provider == _p("the_provider"), recurring_plans.c.plan_ref == _p("the_plan_ref")
 )
@@ -142,7 +155,11 @@ class Facts:
         s = self.session
         known = None
         if donor.customer_ref:
-            known = s.scalar(DONOR_BY_REF, {"provider": donor.provider, "customer_ref": donor.customer_ref})
+            known = (
+                s.execute(DONOR_BY_REF, {"provider": donor.provider, "customer_ref": donor.customer_ref})
+                .mappings()
+                .first()
+            )
         if known is None:
             if email_key(donor.email):
                 key = f"email:{email_key(donor.email)}"
@@ -152,14 +169,15 @@ class Facts:
                 return None
             now = datetime.now(UTC)
             insert_if_absent(s, donors, {"id": new_id(), "donor_key": key, "created_at": now})
-            known = s.scalar(DONOR_BY_KEY, {"donor_key": key})
+            known = s.execute(DONOR_BY_KEY, {"donor_key": key}).mappings().one()
             if donor.customer_ref:
                 insert_if_absent(
                     s,
                     donor_refs,
-                    {"provider": donor.provider, "customer_ref": donor.customer_ref, "donor_id": known},
+                    {"provider": donor.provider, "customer_ref": donor.customer_ref, "donor_id": known["id"]},
                 )
-        donor_id = str(known)
+        donor_id = str(known["id"])
+        self._donors[donor_id] = dict(known)
         self._fill_profile(donor_id, donor)
         row = self._donor(donor_id)
         if row["lead_id"] is None:
@@ -470,10 +488,12 @@ class Facts:
         if plan is None:
             self._plan_row(provider, plan_ref)
             plan = s.execute(PLAN, the_plan).mappings().one()
-        payments = [
-            (_aware(r.paid_at), r.amount_cents, r.currency) for r in s.execute(PLAN_PAYMENTS, the_plan)
-        ]
-        failures = [_aware(at) for at in s.scalars(PLAN_FAILURES, the_plan)]
+        payments, failures = [], []
+        for r in s.execute(PLAN_HISTORY, the_plan):
+            if r.amount_cents is None:
+                failures.append(_aware(r.at))
+            else:
+                payments.append((_aware(r.at), r.amount_cents, r.currency))
         report = (
             Report(
                 plan["report_amount_cents"],
@@ -507,7 +527,9 @@ class Facts:
                 "ended_at": state.ended_at,
             },
         )
-        self._announce_plan(provider, plan_ref, state, donor_hint, fallback, plan["customer_ref"])
+        self._announce_plan(
+            provider, plan_ref, plan["state"], state, donor_hint, fallback, plan["customer_ref"]
+        )
 
     def _plan_donor(self, provider: str, plan_ref: str, customer_ref: str | None) -> str | None:
         earliest = self.session.scalar(
@@ -528,12 +550,16 @@ class Facts:
         self,
         provider: str,
         plan_ref: str,
+        was: str,
         state: Any,
         donor_hint: str | None,
         fallback: Donor | None,
         customer_ref: str | None,
     ) -> None:
-        if state.state in ("active", "failing") and self._first_notice("plan_started", provider, plan_ref):
+        def first(kind: str) -> bool:
+            return was not in NOTICE_GIVEN_IN[kind] and self._first_notice(kind, provider, plan_ref)
+
+        if state.state in NOTICE_GIVEN_IN["plan_started"] and first("plan_started"):
             donor_id = donor_hint or self._plan_donor(provider, plan_ref, customer_ref)
             self._stage(
                 RecurringStarted(
@@ -547,7 +573,7 @@ class Facts:
                 ),
                 subject_id=f"{provider}:{plan_ref}",
             )
-        if state.state in ("cancelled", "failed") and self._first_notice("plan_ended", provider, plan_ref):
+        if state.state in NOTICE_GIVEN_IN["plan_ended"] and first("plan_ended"):
             donor_id = donor_hint or self._plan_donor(provider, plan_ref, customer_ref)
             self._stage(
                 RecurringCanceled(
