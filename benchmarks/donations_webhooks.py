@@ -22,8 +22,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from benchmarks.harness import RESULTS, Harness, cpu_seconds, report_header
-from benchmarks.loadgen import client_loop, render, run
+from benchmarks.harness import RESULTS, Harness, load_server, report_header
+from benchmarks.loadgen import render
 from runway_devstack.nats_server import free_port
 from runway_devstack.processes import ManagedProcess
 
@@ -51,26 +51,15 @@ def measure(
     rate: float | None,
 ) -> dict[str, object]:
     host = f"127.0.0.1:{port}"
-    cpu_before = cpu_seconds(server)
-    result = client_loop(
-        run(
-            "127.0.0.1",
-            port,
-            lambda i: request(offset + i, host, run_id),
-            seconds=seconds,
-            connections=connections,
-            rate=rate,
-            ok_statuses=(200,),
-        )
+    return load_server(
+        server,
+        port,
+        lambda i: request(offset + i, host, run_id),
+        seconds=seconds,
+        connections=connections,
+        rate=rate,
+        ok_statuses=(200,),
     )
-    summary = result.summary()
-    # Everything donations did meanwhile (applying what it stored included), per request it
-    # accepted: the figure to compare changes by, whatever the machine's speed that day.
-    summary["server_cpu_ms_per_accepted"] = round(
-        1000 * (cpu_seconds(server) - cpu_before) / max(summary["accepted"], 1),
-        3,  # type: ignore[arg-type]
-    )
-    return summary
 
 
 def main() -> None:

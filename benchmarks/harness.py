@@ -8,10 +8,12 @@ import platform
 import signal
 import sys
 import timeit
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from tempfile import mkdtemp
 
+from benchmarks.loadgen import client_loop, run
 from benchmarks.pipeline.observe import process_tree, usage
 from runway_devstack.nats_server import NatsServer
 from runway_devstack.processes import ManagedProcess, run_command, venv_command
@@ -36,6 +38,39 @@ def cpu_seconds(process: ManagedProcess) -> float:
     """CPU seconds used so far by `process` and its children (a supervisor's serving processes)."""
     assert process.process is not None
     return usage(process_tree(process.process.pid))[0]
+
+
+def load_server(
+    server: ManagedProcess,
+    port: int,
+    make_request: Callable[[int], bytes],
+    *,
+    seconds: float,
+    connections: int,
+    rate: float | None,
+    ok_statuses: tuple[int, ...] = (200, 201, 202),
+) -> dict[str, object]:
+    """Drive `server` with the load generator; the summary, with what the server spent on
+    each accepted request (its relay and anything else it did meanwhile included): the
+    figure to compare changes by, whatever the machine's speed that day."""
+    cpu_before = cpu_seconds(server)
+    result = client_loop(
+        run(
+            "127.0.0.1",
+            port,
+            make_request,
+            seconds=seconds,
+            connections=connections,
+            rate=rate,
+            ok_statuses=ok_statuses,
+        )
+    )
+    summary = result.summary()
+    summary["server_cpu_ms_per_accepted"] = round(
+        1000 * (cpu_seconds(server) - cpu_before) / max(summary["accepted"], 1),
+        3,  # type: ignore[arg-type]
+    )
+    return summary
 
 
 def machine_speed_ms() -> float:

@@ -21,8 +21,8 @@ import time
 
 import sqlalchemy as sa
 
-from benchmarks.harness import RESULTS, Harness, cpu_seconds, report_header, start
-from benchmarks.loadgen import client_loop, render, run
+from benchmarks.harness import RESULTS, Harness, load_server, report_header, start
+from benchmarks.loadgen import render
 from runway_devstack.nats_server import free_port
 from runway_devstack.processes import ManagedProcess
 
@@ -61,26 +61,15 @@ def measure(
     rate: float | None,
 ) -> dict[str, object]:
     host = f"127.0.0.1:{port}"
-    cpu_before = cpu_seconds(server)
     make = body if callable(body) else (lambda i: body)
-    result = client_loop(
-        run(
-            "127.0.0.1",
-            port,
-            lambda i: render("POST", path, host, make(i)),
-            seconds=seconds,
-            connections=connections,
-            rate=rate,
-        )
+    return load_server(
+        server,
+        port,
+        lambda i: render("POST", path, host, make(i)),
+        seconds=seconds,
+        connections=connections,
+        rate=rate,
     )
-    summary = result.summary()
-    # What the server spent on each accepted request (its relay included), whatever the
-    # machine's speed that day: the figure to compare changes by.
-    summary["server_cpu_ms_per_accepted"] = round(
-        1000 * (cpu_seconds(server) - cpu_before) / max(summary["accepted"], 1),
-        3,  # type: ignore[arg-type]
-    )
-    return summary
 
 
 def main() -> None:
