@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import queue
+import threading
 from typing import Any
 
 import pytest
 
-from runway_eventbus.group_commit import GroupCommit, WriterStopped
+from runway_eventbus.group_commit import GroupCommit, WriterStopped, take_batch
 
 
 class FakeUnitOfWork:
@@ -67,3 +69,21 @@ def test_an_item_whose_waiter_gave_up_is_not_written_and_the_writer_carries_on()
     assert commits == [[2], [3]]
     assert not kept.cancel()  # a taken item can no longer be cancelled, so its answer always lands
     writer.stop()
+
+
+def test_a_lingering_batch_takes_what_arrives_shortly_after_its_first_item() -> None:
+    def second_later(pending: queue.Queue[int | None]) -> None:
+        pending.put(1)
+        threading.Timer(0.05, pending.put, (2,)).start()
+
+    pending: queue.Queue[int | None] = queue.Queue()
+    second_later(pending)
+    assert take_batch(pending, 10) == [1]  # no linger: what is queued, now
+    assert take_batch(pending, 10) == [2]
+    second_later(pending)
+    assert take_batch(pending, 10, linger=1.0) == [1, 2]
+    # Full, or the stop marker, ends the wait early.
+    for item in (3, 4, None):
+        pending.put(item)
+    assert take_batch(pending, 2, linger=5.0) == [3, 4]
+    assert take_batch(pending, 10, linger=5.0) is None

@@ -19,6 +19,7 @@ import asyncio
 import logging
 import queue
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import Any, Generic, TypeVar
@@ -30,8 +31,9 @@ Item = TypeVar("Item")
 Result = TypeVar("Result")
 
 
-def take_batch(pending: queue.Queue[Any], max_batch: int) -> list[Any] | None:
-    """Wait for one queued item, then take whatever else is queued, up to `max_batch`.
+def take_batch(pending: queue.Queue[Any], max_batch: int, linger: float = 0.0) -> list[Any] | None:
+    """Wait for one queued item, then take whatever else is queued, up to `max_batch` —
+    or whatever else arrives within `linger` seconds of the first.
 
     None (the stop marker) ends the batch and stays queued for the next taker,
     so every writer thread finishes what it holds, then stops. Returns None
@@ -42,9 +44,11 @@ def take_batch(pending: queue.Queue[Any], max_batch: int) -> list[Any] | None:
         pending.put(None)
         return None
     batch = [first]
+    until = time.monotonic() + linger
     while len(batch) < max_batch:
         try:
-            item = pending.get_nowait()
+            wait = until - time.monotonic()
+            item = pending.get(timeout=wait) if wait > 0 else pending.get_nowait()
         except queue.Empty:
             break
         if item is None:
@@ -66,10 +70,15 @@ class GroupCommit(Generic[Item, Result]):
         *,
         name: str,
         max_batch: int = 256,
+        linger: float = 0.0,
     ) -> None:
         self._uow_factory = uow_factory
         self._write_batch = write_batch
         self._max_batch = max_batch
+        # Seconds a batch waits for more after its first item: fewer, larger transactions for
+        # writers nobody waits on, at the price of that much latency (0: a lone item is written
+        # at once; under load batches form anyway).
+        self._linger = linger
         self._queue: queue.Queue[tuple[Item, Future[Result]] | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
         self._stopped = False
@@ -94,7 +103,7 @@ class GroupCommit(Generic[Item, Result]):
         return await asyncio.wrap_future(self.submit(item))
 
     def _run(self) -> None:
-        while (batch := take_batch(self._queue, self._max_batch)) is not None:
+        while (batch := take_batch(self._queue, self._max_batch, self._linger)) is not None:
             self._write(batch)
 
     def _write(self, batch: list[tuple[Item, Future[Result]]]) -> None:
