@@ -35,8 +35,9 @@ def header(pattern: re.Pattern[bytes], content: bytes) -> str:
 
 
 class Counter:
-    def __init__(self, out: Any) -> None:
+    def __init__(self, out: Any, answer_seconds: float = 0.0) -> None:
         self.out = out
+        self.answer_seconds = answer_seconds
         self.closing = False
 
     async def handle_MAIL(  # noqa: N802
@@ -49,6 +50,8 @@ class Counter:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        if self.answer_seconds:  # a provider's time to take a message (its checks, its disk)
+            await asyncio.sleep(self.answer_seconds)
         if self.closing:
             return SHUTTING_DOWN
         content = envelope.original_content or envelope.content
@@ -62,9 +65,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--out", required=True)
+    parser.add_argument(
+        "--answer-ms", type=float, default=0.0, help="how long each message's DATA waits for its 250"
+    )
     args = parser.parse_args()
     with open(args.out, "a", buffering=1) as out:
-        counter = Counter(out)
+        counter = Counter(out, args.answer_ms / 1000)
         # uvloop, as the services run: the stand-in for a mail provider shares the machine
         # with the system it measures, and should take as little of it as it can.
         controller = Controller(counter, hostname="127.0.0.1", port=args.port, loop=uvloop.new_event_loop())

@@ -64,7 +64,10 @@ def start_system(root: Path, args: argparse.Namespace, smtp_log: Path, fault: Fa
     smtp_port = free_port()
     smtp = ManagedProcess(
         "smtp counter",
-        [sys.executable, "-m", "benchmarks.smtp_counter", "--port", str(smtp_port), "--out", str(smtp_log)],
+        [
+            *(sys.executable, "-m", "benchmarks.smtp_counter", "--port", str(smtp_port)),
+            *("--out", str(smtp_log), "--answer-ms", str(args.smtp_answer_ms)),
+        ],
         {},
         root / "logs" / "smtp.log",
     )
@@ -229,6 +232,12 @@ def parser() -> argparse.ArgumentParser:
         "--fault-target", choices=SERVICES, default="matching", help="the partitioned service"
     )
     parser.add_argument("--settle-timeout", type=float, default=300)
+    parser.add_argument(
+        "--smtp-answer-ms",
+        type=float,
+        default=0.0,
+        help="how long the SMTP server takes to accept each message (a mail provider: 50-300 ms)",
+    )
     parser.add_argument("--out", type=Path)
     return parser
 
