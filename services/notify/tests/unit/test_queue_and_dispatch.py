@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -330,6 +332,48 @@ def test_outcomes_the_database_could_not_take_are_recorded_when_it_returns_never
     run(dispatcher)
     assert len(email.sent) == 1 and other.sent == []
     assert notify_db.rows("SELECT status, attempts FROM deliveries") == [("sent", 1)]
+
+
+class SecondWaits:
+    """Accepts every message; the second only once `gate` is set."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.gate = threading.Event()
+
+    async def send(self, message: object) -> Accepted:
+        self.calls += 1
+        if self.calls == 2:
+            while not self.gate.is_set():
+                await asyncio.sleep(0.01)
+        return Accepted("primary")
+
+
+def test_an_accepted_message_is_recorded_while_its_round_is_still_sending(notify_db: NotifyDatabase) -> None:
+    """A crash later in the round must not send it again (decision 0005's window: one commit)."""
+    for name in ("ann", "bo"):
+        lead_received(notify_db, lead(name, email=f"{name}@example.org"))
+    email = SecondWaits()
+    dispatcher = notify_db.dispatcher(Clock(NIGHT), email)
+
+    def statuses_become(expected: list[str]) -> bool:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if sorted(s for (s,) in notify_db.rows("SELECT status FROM deliveries")) == expected:
+                return True
+            time.sleep(0.02)
+        return False
+
+    dispatcher.start()
+    try:
+        assert statuses_become(["sending", "sent"])  # the first recorded, the second still out
+        assert email.calls == 2
+        email.gate.set()
+        assert statuses_become(["sent", "sent"])
+    finally:
+        email.gate.set()
+        dispatcher.stop()
+    assert notify_db.rows("SELECT subject FROM outbox") == [("notify.notification.sent.v1",)] * 2
 
 
 def _matched(lead_id: str, race_id: str = "r1") -> LeadMatched:
