@@ -253,8 +253,8 @@ def write_outcomes(
     """Record these outcomes in the caller's transaction."""
     session = uow.session
     accepted = [(d, o) for d, o in results if isinstance(o, Accepted)]
-    # Every accepted message of a round marked sent, its attempt and its event, in one
-    # write (on PostgreSQL one statement, not one per table and row batch).
+    # Every accepted message given marked sent, its attempt and its event, in one write
+    # (on PostgreSQL one statement, not one per table and row batch).
     write_together(
         session,
         [
