@@ -13,7 +13,6 @@ benchmarks/results/donations-apply-<backend>.json.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from benchmarks.harness import RESULTS, report_header
+from benchmarks.harness import record_report, report_header
 from runway_devstack.testing import Databases
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "services" / "donations" / "tests"))
@@ -56,9 +55,7 @@ def main() -> None:
         finally:
             db.dispose()
             databases.drop()
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"donations-apply-{args.backend}.json").write_text(json.dumps(report, indent=2) + "\n")
-    print(json.dumps(report, indent=2))
+    record_report(f"donations-apply-{args.backend}", report)
 
 
 def measure(db: DonationsDatabase, events: int) -> dict[str, object]:

@@ -14,7 +14,6 @@ benchmarks/results/donations-<backend>.json.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -22,7 +21,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from benchmarks.harness import RESULTS, Harness, load_server, report_header
+from benchmarks.harness import Harness, load_server, record_report, report_header
 from benchmarks.loadgen import render
 from runway_devstack.nats_server import free_port
 from runway_devstack.processes import ManagedProcess
@@ -108,9 +107,7 @@ def main() -> None:
     finally:
         engine.dispose()
         harness.close()
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"donations-{args.backend}.json").write_text(json.dumps(report, indent=2) + "\n")
-    print(json.dumps(report, indent=2))
+    record_report(f"donations-{args.backend}", report)
 
 
 if __name__ == "__main__":

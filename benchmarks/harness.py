@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import signal
@@ -119,6 +120,13 @@ class Harness:
             process.stop()
         self.nats.stop()
         self.databases.drop()
+
+
+def record_report(name: str, report: dict[str, object]) -> None:
+    """Write the report to benchmarks/results/<name>.json (the recorded figures) and print it."""
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"{name}.json").write_text(json.dumps(report, indent=2) + "\n")
+    print(json.dumps(report, indent=2))
 
 
 def report_header(args: argparse.Namespace, module: str) -> dict[str, object]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import random
 import time
@@ -25,7 +24,7 @@ import httpx
 import nats
 import sqlalchemy as sa
 
-from benchmarks.harness import RESULTS, Harness, report_header
+from benchmarks.harness import Harness, record_report, report_header
 from benchmarks.intake_throughput import UNLIMITED, signup_body
 from benchmarks.loadgen import client_loop, render, run
 from runway_devstack.nats_server import free_port
@@ -113,9 +112,7 @@ def main() -> None:
     finally:
         engine.dispose()
         harness.close()
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"intake-replay-{args.backend}.json").write_text(json.dumps(report, indent=2) + "\n")
-    print(json.dumps(report, indent=2))
+    record_report(f"intake-replay-{args.backend}", report)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ import time
 
 import sqlalchemy as sa
 
-from benchmarks.harness import RESULTS, Harness, load_server, report_header, start
+from benchmarks.harness import Harness, load_server, record_report, report_header, start
 from benchmarks.loadgen import render
 from runway_devstack.nats_server import free_port
 from runway_devstack.processes import ManagedProcess
@@ -149,9 +149,7 @@ def main() -> None:
         for process in processes:
             process.stop()
         harness.close()
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"intake-{args.backend}.json").write_text(json.dumps(report, indent=2) + "\n")
-    print(json.dumps(report, indent=2))
+    record_report(f"intake-{args.backend}", report)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,6 @@ import argparse
 import csv
 import gzip
 import io
-import json
 import os
 import random
 import time
@@ -38,7 +37,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from benchmarks.harness import RESULTS, Harness, report_header
+from benchmarks.harness import Harness, record_report, report_header
 from benchmarks.loadgen import client_loop, render, run
 from runway_devstack.nats_server import free_port
 from runway_devstack.processes import run_command, venv_command
@@ -310,9 +309,7 @@ def main() -> None:
     finally:
         engine.dispose()
         harness.close()
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"matching-{args.backend}.json").write_text(json.dumps(report, indent=2) + "\n")
-    print(json.dumps(report, indent=2))
+    record_report(f"matching-{args.backend}", report)
 
 
 if __name__ == "__main__":

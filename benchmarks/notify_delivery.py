@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import subprocess
 import sys
@@ -34,7 +33,7 @@ from pathlib import Path
 import nats
 import sqlalchemy as sa
 
-from benchmarks.harness import RESULTS, Harness, report_header
+from benchmarks.harness import Harness, record_report, report_header
 from runway_contracts import CloudEvent
 from runway_contracts.intake import ChannelConsent, LeadReceived, LeadView
 from runway_contracts.matching import LeadMatched, RaceSummary
@@ -239,9 +238,7 @@ def main() -> None:
         if sink is not None:
             sink.terminate()
             sink.wait(10)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"notify-{args.backend}.json").write_text(json.dumps(report, indent=2) + "\n")
-    print(json.dumps(report, indent=2))
+    record_report(f"notify-{args.backend}", report)
 
 
 if __name__ == "__main__":
